@@ -1,0 +1,779 @@
+"""The life of the money: funds, rounds, bids, reviews, awards, tranches, payments and spend.
+
+Models hold the invariants the database can enforce; every change of state goes through
+``bids.services``. Reads are the QuerySet methods below.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from fundtracker.money import MONEY_FIELD, ZERO
+from fundtracker.years import fy_label
+from forces.models import Force
+
+USER = settings.AUTH_USER_MODEL
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(**MONEY_FIELD, **kwargs)
+
+
+def _non_negative(field: str, model: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__gte": 0}), name=f"{model}_{field}_gte_0")
+
+
+def _money_sum(expression) -> Coalesce:
+    output = models.DecimalField(**MONEY_FIELD)
+    return Coalesce(Sum(expression, output_field=output), Value(ZERO), output_field=output)
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+class Fund(models.Model):
+    """A programme that money is bid for, such as the Police Transformation Fund."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    code = models.CharField(
+        max_length=10, unique=True, help_text="Prefix of bid references, such as PTF."
+    )
+    sponsor = models.CharField(max_length=200, default="Home Office")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpendCategory(models.Model):
+    """What the money is for: armed policing, digital, specialist capabilities…"""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "spend categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FundingRoundQuerySet(models.QuerySet):
+    def published(self, at=None):
+        """Rounds whose results have been published (nothing else of a round is public)."""
+        return self.filter(results_published_at__lte=at or timezone.now())
+
+
+class FundingRound(models.Model):
+    """One call for bids to a fund, covering one or more financial years."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        OPEN = "open", "Open for bids"
+        CLOSED = "closed", "Closed, in assessment"
+        DECIDED = "decided", "Decided"
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="rounds")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    first_financial_year = models.PositiveSmallIntegerField(help_text="Start year: 2016 for 2016/17.")
+    last_financial_year = models.PositiveSmallIntegerField(
+        help_text="Start year of the last year funded; the same as the first for a one-year round."
+    )
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    decision_date = models.DateField(null=True, blank=True)
+    results_published_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+
+    objects = FundingRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-first_financial_year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "name"], name="round_name_unique_in_fund"),
+            models.CheckConstraint(
+                condition=Q(last_financial_year__gte=F("first_financial_year")),
+                name="round_years_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="round_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund.code} {self.name}"
+
+    @property
+    def financial_years(self) -> range:
+        return range(self.first_financial_year, self.last_financial_year + 1)
+
+    @property
+    def years_label(self) -> str:
+        if self.first_financial_year == self.last_financial_year:
+            return fy_label(self.first_financial_year)
+        return f"{fy_label(self.first_financial_year)} to {fy_label(self.last_financial_year)}"
+
+    def is_open(self, at=None) -> bool:
+        """Open for bids: marked open and between its opening and closing times."""
+        at = at or timezone.now()
+        return self.status == self.Status.OPEN and self.opens_at <= at < self.closes_at
+
+    @property
+    def is_published(self) -> bool:
+        return self.results_published_at is not None and self.results_published_at <= timezone.now()
+
+
+class EnvelopeQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(round__results_published_at__lte=timezone.now())
+
+    def totals_by(self, *fields: str):
+        """Amount set aside, summed in the database, grouped by ``fields`` (see ``GROUPINGS``)."""
+        groups = [ENVELOPE_GROUPINGS[f] for f in fields]
+        return self.values(*groups).annotate(envelope=_money_sum("amount")).order_by(*groups)
+
+
+class Envelope(models.Model):
+    """Money a round sets aside for one spend category in one financial year."""
+
+    round = models.ForeignKey(FundingRound, on_delete=models.PROTECT, related_name="envelopes")
+    category = models.ForeignKey(SpendCategory, on_delete=models.PROTECT, related_name="envelopes")
+    financial_year = models.PositiveSmallIntegerField()
+    amount = money_field()
+
+    objects = EnvelopeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["round", "financial_year", "category"]
+        constraints = [
+            _non_negative("amount", "envelope"),
+            models.UniqueConstraint(
+                fields=["round", "category", "financial_year"], name="envelope_one_per_category_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} – {self.category} {fy_label(self.financial_year)}"
+
+
+class Criterion(models.Model):
+    """What reviewers score a round's bids against, with its weight and top score."""
+
+    round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    weight = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    max_score = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["round", "order", "name"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "name"], name="criterion_unique_in_round"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_gt_0"),
+            models.CheckConstraint(condition=Q(max_score__gt=0), name="criterion_max_score_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --------------------------------------------------------------------------- bids
+
+
+class BidQuerySet(models.QuerySet):
+    def published(self):
+        """Approved bids of rounds whose results are published: what the public may see."""
+        return self.filter(
+            status=Bid.Status.APPROVED, round__results_published_at__lte=timezone.now()
+        )
+
+    def visible_to(self, user):
+        """Bids ``user`` may see (design §5).
+
+        Analysts, approvers and staff see every bid; a PCC office sees its force's bids, and
+        bids where its force is a partner once they are submitted; the public sees published ones.
+        """
+        from bids import permissions
+
+        if not user.is_authenticated:
+            return self.published()
+        if permissions.is_caseworker(user):
+            return self.all()
+        force_id = permissions.office_force_id(user)
+        if force_id is None:
+            return self.none()
+        partner = Bid.partner_forces.through.objects.filter(bid=OuterRef("pk"), force_id=force_id)
+        return self.filter(
+            Q(lead_force_id=force_id) | (Exists(partner) & ~Q(status=Bid.Status.DRAFT))
+        )
+
+    def editable_by(self, user):
+        """Draft bids ``user``'s office leads: the only bids anyone can edit."""
+        from bids import permissions
+
+        force_id = permissions.office_force_id(user)
+        if force_id is None:
+            return self.none()
+        return self.filter(lead_force_id=force_id, status=Bid.Status.DRAFT)
+
+    def in_round(self, funding_round):
+        return self.filter(round=funding_round)
+
+    def with_requested_total(self):
+        return self.annotate(requested_total=_money_sum("funding_lines__amount"))
+
+
+class Bid(models.Model):
+    """A proposal from a PCC office for its force, or for a collaboration it leads."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        UNDER_REVIEW = "under_review", "Under review"
+        CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
+        RECOMMENDED = "recommended", "Recommended"
+        NOT_RECOMMENDED = "not_recommended", "Not recommended"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class BidType(models.TextChoices):
+        IMPLEMENTATION_READY = "implementation_ready", "Implementation ready"
+        PROOF_OF_CONCEPT = "proof_of_concept", "Proof of concept"
+
+    reference = models.CharField(max_length=30, unique=True, editable=False)
+    round = models.ForeignKey(FundingRound, on_delete=models.PROTECT, related_name="bids")
+    lead_force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="led_bids")
+    collaboration = models.ForeignKey(
+        "forces.Collaboration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bids",
+    )
+    partner_forces = models.ManyToManyField(Force, blank=True, related_name="partnered_bids")
+    title = models.CharField(max_length=250)
+    summary = models.TextField(blank=True)
+    case_for_change = models.TextField(blank=True)
+    spend_category = models.ForeignKey(
+        SpendCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="bids"
+    )
+    bid_type = models.CharField(max_length=25, choices=BidType.choices, blank=True)
+    local_match_contribution = money_field(default=ZERO)
+    status = models.CharField(max_length=25, choices=Status.choices, default=Status.DRAFT)
+    moderated_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    needs_reassignment = models.BooleanField(
+        default=False, help_text="A reviewer declared a conflict of interest."
+    )
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    pcc_signoff_name = models.CharField("PCC sign-off: name", max_length=200, blank=True)
+    pcc_signoff_date = models.DateField("PCC sign-off: date", null=True, blank=True)
+    cfo_signoff_name = models.CharField(
+        "Chief finance officer sign-off: name", max_length=200, blank=True
+    )
+    cfo_signoff_date = models.DateField("Chief finance officer sign-off: date", null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[partner_forces])
+    objects = BidQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [_non_negative("local_match_contribution", "bid")]
+        indexes = [
+            models.Index(fields=["round", "status"], name="bid_round_status"),
+            models.Index(fields=["lead_force", "status"], name="bid_lead_force_status"),
+            models.Index(fields=["spend_category", "status"], name="bid_category_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    # Statuses from which the PCC office may still withdraw: any before a decision.
+    WITHDRAWABLE = frozenset(
+        {
+            Status.DRAFT,
+            Status.SUBMITTED,
+            Status.UNDER_REVIEW,
+            Status.CLARIFICATION_REQUESTED,
+            Status.RECOMMENDED,
+            Status.NOT_RECOMMENDED,
+        }
+    )
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in {self.Status.APPROVED, self.Status.REJECTED}
+
+
+class FundingLine(models.Model):
+    """The funding profile: what a bid asks for in one financial year."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="funding_lines")
+    financial_year = models.PositiveSmallIntegerField()
+    amount = money_field()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["bid", "financial_year"]
+        constraints = [
+            _non_negative("amount", "fundingline"),
+            models.UniqueConstraint(fields=["bid", "financial_year"], name="fundingline_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference} {fy_label(self.financial_year)}"
+
+    @property
+    def financial_year_label(self) -> str:
+        return fy_label(self.financial_year)
+
+
+def document_upload_to(instance: "Document", filename: str) -> str:
+    # A random name: documents are served only through a view that checks who is asking.
+    import uuid
+
+    return f"documents/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    """A file attached to a bid. Never public."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_CASE = "business_case", "Business case"
+        LETTER_OF_SUPPORT = "letter_of_support", "Letter of support"
+        EVALUATION_PLAN = "evaluation_plan", "Evaluation plan"
+        OTHER = "other", "Other"
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField(upload_to=document_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["bid", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Clarification(models.Model):
+    """A question an analyst asks the PCC office, and its answer."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="clarifications")
+    question = models.TextField()
+    asked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["bid", "asked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference}: {self.question[:60]}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+class ReviewQuerySet(models.QuerySet):
+    def submitted(self):
+        return self.filter(submitted_at__isnull=False)
+
+    def active(self):
+        """Reviews that count: not withdrawn by a conflict of interest."""
+        return self.exclude(has_conflict=True)
+
+
+class Review(models.Model):
+    """One analyst's independent assessment of one bid."""
+
+    class Recommendation(models.TextChoices):
+        FUND = "fund", "Fund"
+        FUND_WITH_CONDITIONS = "fund_with_conditions", "Fund with conditions"
+        DO_NOT_FUND = "do_not_fund", "Do not fund"
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="reviews")
+    assigned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    has_conflict = models.BooleanField(
+        null=True, blank=True, help_text="Empty until the reviewer declares."
+    )
+    conflict_details = models.TextField(blank=True)
+    conflict_declared_at = models.DateTimeField(null=True, blank=True)
+    recommendation = models.CharField(max_length=25, choices=Recommendation.choices, blank=True)
+    comments = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["bid", "assigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "reviewer"], name="review_one_per_reviewer"),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | ~Q(recommendation=""),
+                name="review_submitted_has_recommendation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference} reviewed by {self.reviewer}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    def weighted_score(self) -> Decimal | None:
+        """Score out of 100: each criterion's share of its maximum, weighted (see ``weighted``)."""
+        return weighted([(s.value, s.criterion.max_score, s.criterion.weight) for s in self.scores.all()])
+
+
+def weighted(scores: list[tuple[int, int, Decimal]]) -> Decimal | None:
+    """Σ(value / max × weight) / Σ weight × 100, to two places; ``None`` without scores."""
+    total_weight = sum((weight for _, _, weight in scores), Decimal(0))
+    if not scores or not total_weight:
+        return None
+    points = sum((Decimal(value) / max_score * weight for value, max_score, weight in scores), Decimal(0))
+    return (points / total_weight * 100).quantize(Decimal("0.01"))
+
+
+class Score(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    value = models.PositiveSmallIntegerField()
+    justification = models.TextField()
+
+    class Meta:
+        ordering = ["review", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="score_one_per_criterion"),
+            models.CheckConstraint(condition=~Q(justification=""), name="score_justified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.value}"
+
+
+# --------------------------------------------------------------------------- money
+
+
+class AwardQuerySet(models.QuerySet):
+    def published(self):
+        """Awards of rounds whose results are published."""
+        return self.filter(bid__round__results_published_at__lte=timezone.now())
+
+
+class Award(models.Model):
+    """The money granted to an approved bid, split into yearly tranches."""
+
+    bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="award")
+    total = money_field()
+    conditions = models.TextField(blank=True)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    decision_notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = AwardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [_non_negative("total", "award")]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference} {self.bid.title}"
+
+    @property
+    def reference(self) -> str:
+        return self.bid.reference
+
+
+class AwardShare(models.Model):
+    """The share of an award a force receives, for collaborations that split the money.
+
+    Without shares the lead force carries 100 %, so totals by force add up to all awards.
+    """
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="shares")
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="award_shares")
+    percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        ordering = ["award", "-percent"]
+        constraints = [
+            models.UniqueConstraint(fields=["award", "force"], name="awardshare_one_per_force"),
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100), name="awardshare_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.force}: {self.percent}%"
+
+
+# How ``totals_by`` groups tranches; force and region follow AwardShare (lead 100 % by default).
+TRANCHE_GROUPINGS = {
+    "fund": "award__bid__round__fund",
+    "round": "award__bid__round",
+    "category": "award__bid__spend_category",
+    "financial_year": "financial_year",
+    "force": "share_force",
+    "region": "share_region",
+    "award": "award",
+}
+ENVELOPE_GROUPINGS = {
+    "fund": "round__fund",
+    "round": "round",
+    "category": "category",
+    "financial_year": "financial_year",
+}
+
+
+class TrancheQuerySet(models.QuerySet):
+    def published(self):
+        """Tranches of awards in rounds whose results are published."""
+        return self.filter(award__bid__round__results_published_at__lte=timezone.now())
+
+    def for_force(self, force):
+        """Tranches a force shares in: as the lead without shares, or through an AwardShare."""
+        return self.filter(
+            Q(award__shares__force=force)
+            | Q(award__bid__lead_force=force, award__shares__isnull=True)
+        ).distinct()
+
+    def totals_by(self, *fields: str):
+        """Allocated, paid and spent, summed in the database and grouped by ``fields``.
+
+        ``fields`` are keys of ``TRANCHE_GROUPINGS``. Grouping by force or region splits each
+        tranche by its award's shares (the lead force 100 % when there are none), so the groups
+        add up to the total and no collaboration's money is counted twice.
+        """
+        unknown = set(fields) - TRANCHE_GROUPINGS.keys()
+        if unknown:
+            raise ValueError(f"Cannot total tranches by {', '.join(sorted(unknown))}.")
+        qs = self
+        by_share = {"force", "region"} & set(fields)
+        fraction = Value(Decimal(1))
+        if by_share:
+            # A LEFT JOIN to the shares: one row per share, or one row (the lead) without shares.
+            qs = qs.alias(
+                share_force=Coalesce("award__shares__force", "award__bid__lead_force"),
+                share_region=Coalesce(
+                    "award__shares__force__region", "award__bid__lead_force__region"
+                ),
+                share_fraction=Coalesce(
+                    F("award__shares__percent") / Value(Decimal(100)),
+                    Value(Decimal(1)),
+                    output_field=models.DecimalField(max_digits=9, decimal_places=6),
+                ),
+            )
+            fraction = F("share_fraction")
+        groups = [TRANCHE_GROUPINGS[f] for f in fields]
+        return (
+            qs.values(*groups)
+            .annotate(
+                allocated=_money_sum(F("amount") * fraction),
+                paid=_money_sum(F("paid") * fraction),
+                spent=_money_sum(F("spent") * fraction),
+            )
+            .order_by(*groups)
+        )
+
+    def totals(self) -> dict[str, Decimal]:
+        return self.aggregate(
+            allocated=_money_sum("amount"), paid=_money_sum("paid"), spent=_money_sum("spent")
+        )
+
+
+class Tranche(models.Model):
+    """The part of an award allocated to one financial year.
+
+    ``paid`` and ``spent`` are kept by the services that record payments and verify spend
+    returns, so totals are sums of one table.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        RELEASED = "released", "Released"
+        WITHHELD = "withheld", "Withheld"
+        CLOSED = "closed", "Closed"
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="tranches")
+    financial_year = models.PositiveSmallIntegerField()
+    amount = money_field()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    paid = money_field(default=ZERO, editable=False, help_text="Sum of payments.")
+    spent = money_field(default=ZERO, editable=False, help_text="Sum of verified spend returns.")
+
+    history = HistoricalRecords()
+    objects = TrancheQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["award", "financial_year"]
+        constraints = [
+            _non_negative("amount", "tranche"),
+            _non_negative("paid", "tranche"),
+            _non_negative("spent", "tranche"),
+            models.UniqueConstraint(fields=["award", "financial_year"], name="tranche_one_per_year"),
+        ]
+        indexes = [models.Index(fields=["financial_year"], name="tranche_financial_year")]
+
+    def __str__(self) -> str:
+        return f"{self.award.bid.reference} {fy_label(self.financial_year)}"
+
+    @property
+    def financial_year_label(self) -> str:
+        return fy_label(self.financial_year)
+
+
+class Payment(models.Model):
+    """Money paid to the policing body against a tranche."""
+
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    paid_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tranche", "paid_on", "id"]
+        constraints = [
+            _non_negative("amount", "payment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tranche} paid {self.amount} on {self.paid_on}"
+
+
+class SpendReturn(models.Model):
+    """What the office spent of a tranche in one quarter of its financial year."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        VERIFIED = "verified", "Verified"
+        RETURNED = "returned", "Sent back"
+
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="spend_returns")
+    quarter = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="Q1 is April to June."
+    )
+    amount_spent = money_field()
+    narrative = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    verified_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    returned_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tranche", "quarter"]
+        constraints = [
+            _non_negative("amount_spent", "spendreturn"),
+            models.UniqueConstraint(fields=["tranche", "quarter"], name="spendreturn_one_per_quarter"),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="spendreturn_quarter_1_to_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tranche} Q{self.quarter}"
+
+
+# --------------------------------------------------------------------------- events
+
+
+class BidEvent(models.Model):
+    """One thing that happened to a bid: a change of status, a decision, a payment… Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Bid started"
+        SUBMITTED = "submitted", "Bid submitted"
+        WITHDRAWN = "withdrawn", "Bid withdrawn"
+        REVIEWERS_ASSIGNED = "reviewers_assigned", "Reviewers assigned"
+        CONFLICT_DECLARED = "conflict_declared", "Conflict of interest declared"
+        CLARIFICATION_ASKED = "clarification_asked", "Clarification asked"
+        CLARIFICATION_ANSWERED = "clarification_answered", "Clarification answered"
+        REVIEW_SUBMITTED = "review_submitted", "Review submitted"
+        MODERATED = "moderated", "Scores moderated"
+        APPROVED = "approved", "Bid approved"
+        REJECTED = "rejected", "Bid rejected"
+        TRANCHE_RELEASED = "tranche_released", "Tranche released"
+        TRANCHE_WITHHELD = "tranche_withheld", "Tranche withheld"
+        PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
+        SPEND_RETURN_SUBMITTED = "spend_return_submitted", "Spend return submitted"
+        SPEND_RETURN_VERIFIED = "spend_return_verified", "Spend return verified"
+        SPEND_RETURN_RETURNED = "spend_return_returned", "Spend return sent back"
+        IMPORTED = "imported", "Award imported"
+
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    from_status = models.CharField(max_length=25, choices=Bid.Status.choices, blank=True)
+    to_status = models.CharField(max_length=25, choices=Bid.Status.choices, blank=True)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["bid", "at", "id"]
+        indexes = [models.Index(fields=["bid", "at"], name="bidevent_bid_at")]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference}: {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Bid events are append-only: record a new event instead.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FundtrackerConfig(AppConfig):
+    name = "fundtracker"
+    verbose_name = "Fundtracker"

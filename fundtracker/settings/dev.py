@@ -1,0 +1,12 @@
+"""Local development: debug on, console email, SQLite unless DATABASE_URL says otherwise."""
+
+import os
+
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+from .base import *  # noqa: E402, F403
+from .base import env, env_bool, env_list  # noqa: E402
+
+SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me")
+DEBUG = env_bool("DEBUG", default=True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")

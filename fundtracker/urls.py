@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from fundtracker import views
+
+admin.site.site_header = "Police funding tracker administration"
+admin.site.site_title = "Police funding tracker"
+admin.site.index_title = "Reference data, rounds and corrections"
+
+handler400 = "fundtracker.views.bad_request"
+handler403 = "fundtracker.views.permission_denied"
+handler404 = "fundtracker.views.page_not_found"
+handler500 = "fundtracker.views.server_error"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

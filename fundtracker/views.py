@@ -1,0 +1,62 @@
+"""Pages that belong to the service as a whole: home, health check and error pages."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from bids.models import FundingRound, Tranche
+
+
+@login_not_required
+@require_safe
+def home(request):
+    """Headline figures of the published results and the latest round."""
+    context = {
+        "totals": Tranche.objects.published().totals(),
+        "latest_round": FundingRound.objects.published()
+        .select_related("fund")
+        .order_by("-results_published_at")
+        .first(),
+        "open_rounds": FundingRound.objects.filter(status=FundingRound.Status.OPEN)
+        .select_related("fund")
+        .order_by("closes_at"),
+    }
+    return render(request, "home.html", context)
+
+
+@login_not_required
+@never_cache
+@require_safe
+def healthz(request):
+    """200 when the database answers a trivial query, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_not_required
+def bad_request(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+@login_not_required
+def permission_denied(request, exception=None):
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
+@login_not_required
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@login_not_required
+def server_error(request):
+    return render(request, "500.html", status=500)
