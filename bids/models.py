@@ -14,9 +14,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from forces.models import Force
 from fundtracker.money import MONEY_FIELD, ZERO
 from fundtracker.years import fy_label
-from forces.models import Force
 
 USER = settings.AUTH_USER_MODEL
 
@@ -26,7 +26,9 @@ def money_field(**kwargs) -> models.DecimalField:
 
 
 def _non_negative(field: str, model: str) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=Q(**{f"{field}__gte": 0}), name=f"{model}_{field}_gte_0")
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}), name=f"{model}_{field}_gte_0"
+    )
 
 
 def _money_sum(expression) -> Coalesce:
@@ -89,7 +91,9 @@ class FundingRound(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="rounds")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    first_financial_year = models.PositiveSmallIntegerField(help_text="Start year: 2016 for 2016/17.")
+    first_financial_year = models.PositiveSmallIntegerField(
+        help_text="Start year: 2016 for 2016/17."
+    )
     last_financial_year = models.PositiveSmallIntegerField(
         help_text="Start year of the last year funded; the same as the first for a one-year round."
     )
@@ -162,7 +166,8 @@ class Envelope(models.Model):
         constraints = [
             _non_negative("amount", "envelope"),
             models.UniqueConstraint(
-                fields=["round", "category", "financial_year"], name="envelope_one_per_category_year"
+                fields=["round", "category", "financial_year"],
+                name="envelope_one_per_category_year",
             ),
         ]
 
@@ -297,7 +302,9 @@ class Bid(models.Model):
     cfo_signoff_name = models.CharField(
         "Chief finance officer sign-off: name", max_length=200, blank=True
     )
-    cfo_signoff_date = models.DateField("Chief finance officer sign-off: date", null=True, blank=True)
+    cfo_signoff_date = models.DateField(
+        "Chief finance officer sign-off: date", null=True, blank=True
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[partner_forces])
     objects = BidQuerySet.as_manager()
@@ -344,7 +351,9 @@ class FundingLine(models.Model):
         ordering = ["bid", "financial_year"]
         constraints = [
             _non_negative("amount", "fundingline"),
-            models.UniqueConstraint(fields=["bid", "financial_year"], name="fundingline_one_per_year"),
+            models.UniqueConstraint(
+                fields=["bid", "financial_year"], name="fundingline_one_per_year"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -466,7 +475,9 @@ class Review(models.Model):
 
     def weighted_score(self) -> Decimal | None:
         """Score out of 100: each criterion's share of its maximum, weighted (see ``weighted``)."""
-        return weighted([(s.value, s.criterion.max_score, s.criterion.weight) for s in self.scores.all()])
+        return weighted(
+            [(s.value, s.criterion.max_score, s.criterion.weight) for s in self.scores.all()]
+        )
 
 
 def weighted(scores: list[tuple[int, int, Decimal]]) -> Decimal | None:
@@ -474,7 +485,9 @@ def weighted(scores: list[tuple[int, int, Decimal]]) -> Decimal | None:
     total_weight = sum((weight for _, _, weight in scores), Decimal(0))
     if not scores or not total_weight:
         return None
-    points = sum((Decimal(value) / max_score * weight for value, max_score, weight in scores), Decimal(0))
+    points = sum(
+        (Decimal(value) / max_score * weight for value, max_score, weight in scores), Decimal(0)
+    )
     return (points / total_weight * 100).quantize(Decimal("0.01"))
 
 
@@ -659,7 +672,9 @@ class Tranche(models.Model):
             _non_negative("amount", "tranche"),
             _non_negative("paid", "tranche"),
             _non_negative("spent", "tranche"),
-            models.UniqueConstraint(fields=["award", "financial_year"], name="tranche_one_per_year"),
+            models.UniqueConstraint(
+                fields=["award", "financial_year"], name="tranche_one_per_year"
+            ),
         ]
         indexes = [models.Index(fields=["financial_year"], name="tranche_financial_year")]
 
@@ -722,7 +737,9 @@ class SpendReturn(models.Model):
         ordering = ["tranche", "quarter"]
         constraints = [
             _non_negative("amount_spent", "spendreturn"),
-            models.UniqueConstraint(fields=["tranche", "quarter"], name="spendreturn_one_per_quarter"),
+            models.UniqueConstraint(
+                fields=["tranche", "quarter"], name="spendreturn_one_per_quarter"
+            ),
             models.CheckConstraint(
                 condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="spendreturn_quarter_1_to_4"
             ),
@@ -762,7 +779,9 @@ class BidEvent(models.Model):
     action = models.CharField(max_length=30, choices=Action.choices)
     from_status = models.CharField(max_length=25, choices=Bid.Status.choices, blank=True)
     to_status = models.CharField(max_length=25, choices=Bid.Status.choices, blank=True)
-    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
 

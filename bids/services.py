@@ -211,7 +211,10 @@ def bid_set_funding_profile(*, bid: Bid, amounts: Mapping[int, Decimal], by: Use
             f"{', '.join(fy_label(y) for y in outside)} is outside the round's years "
             f"({bid.round.years_label})."
         )
-    clean = {year: _amount(amount, f"The amount for {fy_label(year)}") for year, amount in amounts.items()}
+    clean = {
+        year: _amount(amount, f"The amount for {fy_label(year)}")
+        for year, amount in amounts.items()
+    }
     bid.funding_lines.exclude(financial_year__in=clean).delete()
     for year, amount in clean.items():
         FundingLine.objects.update_or_create(
@@ -259,7 +262,9 @@ def bid_submission_problems(bid: Bid, at: datetime.datetime | None = None) -> li
     outside = [line for line in lines if line.financial_year not in bid.round.financial_years]
     if outside:
         problems.append(
-            Problem("funding", f"Remove funding outside the round's years ({bid.round.years_label})")
+            Problem(
+                "funding", f"Remove funding outside the round's years ({bid.round.years_label})"
+            )
         )
     return problems
 
@@ -621,8 +626,12 @@ def bid_decide(
         shares=shares,
         by=by,
     )
-    note = ", ".join(f"{fy_label(t.financial_year)} {format_gbp(t.amount)}" for t in award.tranches.all())
-    return _move(bid, Status.APPROVED, Action.APPROVED, by, note=f"Award {format_gbp(award.total)}: {note}")
+    note = ", ".join(
+        f"{fy_label(t.financial_year)} {format_gbp(t.amount)}" for t in award.tranches.all()
+    )
+    return _move(
+        bid, Status.APPROVED, Action.APPROVED, by, note=f"Award {format_gbp(award.total)}: {note}"
+    )
 
 
 def _lock_tranche(tranche: Tranche) -> Tranche:
@@ -641,7 +650,8 @@ def tranche_set_status(*, tranche: Tranche, status: str, by: User, reason: str =
     }
     if tranche.status not in allowed.get(status, set()):
         raise WorkflowError(
-            f"A {tranche.get_status_display().lower()} tranche cannot be made {Tranche.Status(status).label.lower()}."
+            f"A {tranche.get_status_display().lower()} tranche cannot be made "
+            f"{Tranche.Status(status).label.lower()}."
         )
     if status == Tranche.Status.WITHHELD:
         reason = _require_text(reason, "Say why the tranche is withheld.")
@@ -653,7 +663,9 @@ def tranche_set_status(*, tranche: Tranche, status: str, by: User, reason: str =
         Tranche.Status.WITHHELD: Action.TRANCHE_WITHHELD,
     }.get(status)
     if action:
-        _record(tranche.award.bid, action, by, note=f"{tranche.financial_year_label}. {reason}".strip())
+        _record(
+            tranche.award.bid, action, by, note=f"{tranche.financial_year_label}. {reason}".strip()
+        )
     return tranche
 
 
@@ -666,8 +678,8 @@ def payment_record(
     require(permissions.is_analyst(by), "Only analysts can record payments.")
     if tranche.status != Tranche.Status.RELEASED:
         raise WorkflowError(
-            f"The {tranche.financial_year_label} tranche is {tranche.get_status_display().lower()}: "
-            "release it before recording a payment."
+            f"The {tranche.financial_year_label} tranche is "
+            f"{tranche.get_status_display().lower()}: release it before recording a payment."
         )
     amount = _amount(amount, "The payment")
     if amount == 0:
@@ -690,7 +702,8 @@ def payment_record(
         tranche.award.bid,
         Action.PAYMENT_RECORDED,
         by,
-        note=f"{format_gbp(amount)} against {tranche.financial_year_label}, paid {paid_on:%d %B %Y}",
+        note=f"{format_gbp(amount)} against {tranche.financial_year_label}, "
+        f"paid {paid_on:%d %B %Y}",
     )
     return payment
 
@@ -705,7 +718,9 @@ def spend_return_submit(
     """
     tranche = _lock_tranche(tranche)
     bid = tranche.award.bid
-    require(permissions.can_act_for_office(by, bid), "Only the lead force's office can report spend.")
+    require(
+        permissions.can_act_for_office(by, bid), "Only the lead force's office can report spend."
+    )
     if tranche.status not in {Tranche.Status.RELEASED, Tranche.Status.CLOSED}:
         raise WorkflowError(
             f"The {tranche.financial_year_label} tranche has not been released, so there is no "

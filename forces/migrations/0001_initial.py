@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,94 +14,210 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Collaboration',
+            name="Collaboration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Force',
+            name="Force",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='The data.police.uk id.', max_length=100, unique=True)),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('territorial', 'Territorial force'), ('national', 'National force'), ('national_body', 'National body')], default='territorial', max_length=20)),
-                ('nation', models.CharField(blank=True, max_length=100)),
-                ('policing_body', models.CharField(blank=True, help_text='The PCC, mayor, PFCC or authority that bids.', max_length=300)),
-                ('ons_code', models.CharField(blank=True, help_text='For example E23000001.', max_length=9, verbose_name='ONS Police Force Area code')),
-                ('population', models.PositiveIntegerField(blank=True, null=True)),
-                ('population_year', models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="The data.police.uk id.", max_length=100, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("territorial", "Territorial force"),
+                            ("national", "National force"),
+                            ("national_body", "National body"),
+                        ],
+                        default="territorial",
+                        max_length=20,
+                    ),
+                ),
+                ("nation", models.CharField(blank=True, max_length=100)),
+                (
+                    "policing_body",
+                    models.CharField(
+                        blank=True,
+                        help_text="The PCC, mayor, PFCC or authority that bids.",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "ons_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example E23000001.",
+                        max_length=9,
+                        verbose_name="ONS Police Force Area code",
+                    ),
+                ),
+                ("population", models.PositiveIntegerField(blank=True, null=True)),
+                ("population_year", models.PositiveSmallIntegerField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['order', 'name'],
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='CollaborationMembership',
+            name="CollaborationMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead'), ('partner', 'Partner')], default='partner', max_length=10)),
-                ('collaboration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='forces.collaboration')),
-                ('force', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='forces.force')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "Lead"), ("partner", "Partner")],
+                        default="partner",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "collaboration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="forces.collaboration",
+                    ),
+                ),
+                (
+                    "force",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="forces.force",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['collaboration', 'role', 'force__name'],
+                "ordering": ["collaboration", "role", "force__name"],
             },
         ),
         migrations.AddField(
-            model_name='collaboration',
-            name='members',
-            field=models.ManyToManyField(related_name='collaborations', through='forces.CollaborationMembership', to='forces.force'),
+            model_name="collaboration",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="collaborations",
+                through="forces.CollaborationMembership",
+                to="forces.force",
+            ),
         ),
         migrations.CreateModel(
-            name='OfficeMembership',
+            name="OfficeMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('force', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='office_members', to='forces.force')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='office', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                (
+                    "force",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="office_members",
+                        to="forces.force",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="office",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['force__name', 'user__username'],
+                "ordering": ["force__name", "user__username"],
             },
         ),
         migrations.AddField(
-            model_name='force',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='forces', to='forces.region'),
+            model_name="force",
+            name="region",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="forces",
+                to="forces.region",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='collaborationmembership',
-            constraint=models.UniqueConstraint(fields=('collaboration', 'force'), name='collaboration_member_once'),
+            model_name="collaborationmembership",
+            constraint=models.UniqueConstraint(
+                fields=("collaboration", "force"), name="collaboration_member_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='collaborationmembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'lead')), fields=('collaboration',), name='collaboration_one_lead'),
+            model_name="collaborationmembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "lead")),
+                fields=("collaboration",),
+                name="collaboration_one_lead",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='force',
-            constraint=models.UniqueConstraint(condition=models.Q(('ons_code', ''), _negated=True), fields=('ons_code',), name='force_ons_code_unique'),
+            model_name="force",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ons_code", ""), _negated=True),
+                fields=("ons_code",),
+                name="force_ons_code_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='force',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'territorial'), _negated=True), models.Q(('ons_code', ''), _negated=True), _connector='OR'), name='force_territorial_has_ons_code'),
+            model_name="force",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "territorial"), _negated=True),
+                    models.Q(("ons_code", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="force_territorial_has_ons_code",
+            ),
         ),
     ]

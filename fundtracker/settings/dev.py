@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
-from .base import *  # noqa: E402, F403
-from .base import env, env_bool, env_list  # noqa: E402
+from .base import *  # noqa: F403
+from .base import env, env_bool, env_list
 
 SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", default=True)
