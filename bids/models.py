@@ -610,20 +610,23 @@ class TrancheQuerySet(models.QuerySet):
         if unknown:
             raise ValueError(f"Cannot total tranches by {', '.join(sorted(unknown))}.")
         qs = self
-        by_share = {"force", "region"} & set(fields)
         fraction = Value(Decimal(1))
-        if by_share:
+        share_groups = {
+            "share_force": Coalesce("award__shares__force", "award__bid__lead_force"),
+            "share_region": Coalesce(
+                "award__shares__force__region", "award__bid__lead_force__region"
+            ),
+        }
+        wanted = {TRANCHE_GROUPINGS[f] for f in fields} & share_groups.keys()
+        if wanted:
             # A LEFT JOIN to the shares: one row per share, or one row (the lead) without shares.
-            qs = qs.alias(
-                share_force=Coalesce("award__shares__force", "award__bid__lead_force"),
-                share_region=Coalesce(
-                    "award__shares__force__region", "award__bid__lead_force__region"
-                ),
+            qs = qs.annotate(**{name: share_groups[name] for name in wanted}).alias(
+                # × 0.01 rather than ÷ 100: SQLite would divide two integers as integers.
                 share_fraction=Coalesce(
-                    F("award__shares__percent") / Value(Decimal(100)),
+                    F("award__shares__percent") * Value(Decimal("0.01")),
                     Value(Decimal(1)),
                     output_field=models.DecimalField(max_digits=9, decimal_places=6),
-                ),
+                )
             )
             fraction = F("share_fraction")
         groups = [TRANCHE_GROUPINGS[f] for f in fields]

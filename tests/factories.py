@@ -23,15 +23,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name", locale="en_GB")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
+    role_groups = ()
 
     class Params:
-        analyst = factory.Trait(groups=[ANALYSTS])
-        approver = factory.Trait(groups=[APPROVERS])
+        analyst = factory.Trait(role_groups=(ANALYSTS,))
+        approver = factory.Trait(role_groups=(APPROVERS,))
 
-    @factory.post_generation
-    def groups(self, create, names, **kwargs):
-        if create and names:
-            self.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in names))
+    @classmethod
+    def _create(cls, model_class, *args, role_groups=(), **kwargs):
+        user = super()._create(model_class, *args, **kwargs)
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in role_groups))
+        return user
 
 
 def force(slug: str) -> forces.Force:
