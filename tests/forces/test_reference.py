@@ -22,7 +22,7 @@ def test_every_territorial_force_has_an_ons_code_and_population():
     assert not territorial.filter(ons_code="").exists()
     assert not territorial.filter(population__isnull=True).exists()
     assert territorial.values("ons_code").distinct().count() == 43
-    assert set(c[:3] for c in territorial.values_list("ons_code", flat=True)) == {"E23", "W15"}
+    assert {c[:3] for c in territorial.values_list("ons_code", flat=True)} == {"E23", "W15"}
 
 
 def test_regions_hold_their_forces():
