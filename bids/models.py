@@ -206,28 +206,30 @@ class Criterion(models.Model):
 class BidQuerySet(models.QuerySet):
     def published(self):
         """Approved bids of rounds whose results are published: what the public may see."""
-        return self.filter(
-            status=Bid.Status.APPROVED, round__results_published_at__lte=timezone.now()
-        )
+        return self.filter(self._published_q())
+
+    @staticmethod
+    def _published_q() -> Q:
+        return Q(status=Bid.Status.APPROVED, round__results_published_at__lte=timezone.now())
 
     def visible_to(self, user):
         """Bids ``user`` may see (design §5).
 
         Analysts, approvers and staff see every bid; a PCC office sees its force's bids, and
-        bids where its force is a partner once they are submitted; the public sees published ones.
+        bids where its force is a partner once they are submitted; everyone sees published ones.
         """
         from bids import permissions
 
-        if not user.is_authenticated:
-            return self.published()
         if permissions.is_caseworker(user):
             return self.all()
         force_id = permissions.office_force_id(user)
         if force_id is None:
-            return self.none()
+            return self.published()
         partner = Bid.partner_forces.through.objects.filter(bid=OuterRef("pk"), force_id=force_id)
         return self.filter(
-            Q(lead_force_id=force_id) | (Exists(partner) & ~Q(status=Bid.Status.DRAFT))
+            Q(lead_force_id=force_id)
+            | (Exists(partner) & ~Q(status=Bid.Status.DRAFT))
+            | self._published_q()
         )
 
     def editable_by(self, user):
