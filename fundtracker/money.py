@@ -17,7 +17,10 @@ def to_money(value) -> Decimal:
     if isinstance(value, float):
         raise TypeError("Money must be Decimal, int or str, never float.")
     try:
-        return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
+        amount = Decimal(str(value).strip().replace(",", "") if isinstance(value, str) else value)
+        if not amount.is_finite():
+            raise InvalidOperation
+        return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
     except InvalidOperation as error:
         raise ValueError(f"“{value}” is not an amount of money.") from error
 

@@ -45,8 +45,10 @@ def test_money_is_rounded_to_pence_and_never_float():
     assert to_money(None) == Decimal("0.00")
     with pytest.raises(TypeError):
         to_money(0.1)
-    with pytest.raises(ValueError, match="not an amount"):
-        to_money("£5")
+    assert to_money("2,240,000") == Decimal("2240000.00")
+    for bad in ["£5", "NaN", "Infinity", "", "1.2.3"]:
+        with pytest.raises(ValueError, match="not an amount"):
+            to_money(bad)
 
 
 def test_format_gbp():
