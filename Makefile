@@ -47,7 +47,7 @@ $(VENV)/.dev-deps: pyproject.toml | $(VENV)/bin/python
 # GOV.UK Frontend and MOJ Frontend from npm, copied into static/build (ignored by git).
 assets: static/build/.built
 
-static/build/.built: package.json package-lock.json scripts/build-assets.sh
+static/build/.built: package.json package-lock.json scripts/build-assets.sh $(wildcard static/src/*)
 	npm ci --no-audit --no-fund --loglevel=error
 	sh scripts/build-assets.sh
 	@touch $@

@@ -129,8 +129,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
-# Uploaded documents are never served from MEDIA_URL: views check who may see them first.
-MEDIA_URL = None
+# No URL pattern serves MEDIA_URL: documents are served only by views that check who asks.
+MEDIA_URL = "/media/"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Build GOV.UK Frontend and MOJ Frontend into static/build/ (ignored by git).
+# Run from anywhere after `npm ci`; running it twice gives the same result.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+GOVUK=node_modules/govuk-frontend/dist/govuk
+MOJ=node_modules/@ministryofjustice/frontend/moj
+OUT=static/build
+
+if [ ! -d "$GOVUK" ] || [ ! -d "$MOJ" ] || [ ! -x node_modules/.bin/sass ]; then
+    echo "build-assets: node_modules is incomplete; run 'npm ci' first." >&2
+    exit 1
+fi
+
+rm -rf "$OUT/assets" "$OUT/js" "$OUT/css"
+mkdir -p "$OUT/assets/images" "$OUT/js" "$OUT/css"
+
+# Images and the web manifest the stylesheets and <head> refer to. Fonts are left out:
+# this is not a GOV.UK service, so it may not use GDS Transport.
+cp "$GOVUK"/assets/images/* "$MOJ"/assets/images/* "$OUT/assets/images/"
+cp "$GOVUK/assets/manifest.json" "$OUT/assets/manifest.json"
+
+# One stylesheet, from static/src/application.scss. MOJ's Sass refers to
+# "node_modules/govuk-frontend/...", hence the project root as a second load path; both routes
+# reach the same files, so Sass loads each module once.
+node_modules/.bin/sass \
+    --load-path=node_modules --load-path=. --no-source-map --style=compressed --quiet-deps \
+    static/src/application.scss "$OUT/css/application.css"
+
+# GOV.UK and MOJ Frontend ship ES module bundles; one small entry module starts both.
+for file in "$GOVUK/govuk-frontend.min.js" "$GOVUK/govuk-frontend.min.js.map" \
+    "$MOJ/moj-frontend.min.js" "$MOJ/moj-frontend.min.js.map"; do
+    cp "$file" "$OUT/js/"
+done
+cat > "$OUT/js/application.mjs" <<'JS'
+import { initAll as initGovukFrontend } from "./govuk-frontend.min.js";
+import { initAll as initMojFrontend } from "./moj-frontend.min.js";
+
+initGovukFrontend();
+initMojFrontend();
+JS
+
+echo "build-assets: built $OUT"
