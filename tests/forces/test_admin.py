@@ -5,20 +5,16 @@ import itertools
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from forces.models import Collaboration, CollaborationMembership, Force, OfficeMembership, Region
 from tests import factories as f
+from tests.admin_checks import admin_url as url
+from tests.admin_checks import assert_changelist_queries_constant
 
 pytestmark = pytest.mark.django_db
 
 _unique = itertools.count(1)
-
-
-def url(model, view="changelist", *args):
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def make_region():
@@ -97,18 +93,7 @@ def test_changelist_lists_rows_in_a_fixed_number_of_queries(
     ids=["collaboration", "officemembership"],
 )
 def test_changelist_queries_do_not_grow_with_rows(admin_client, model, make):
-    make()
-    admin_client.get(url(model))  # caches that fill once a process (content types)
-
-    with CaptureQueriesContext(connection) as one_row:
-        admin_client.get(url(model))
-    for _ in range(4):
-        make()
-    with CaptureQueriesContext(connection) as five_rows:
-        response = admin_client.get(url(model))
-
-    assert response.context["cl"].result_count == 5
-    assert len(five_rows) == len(one_row)
+    assert_changelist_queries_constant(admin_client, model, make)
 
 
 @pytest.mark.parametrize(
