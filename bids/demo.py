@@ -2126,6 +2126,9 @@ class Builder:
                 at,
                 f"{label}. {rng.choice(WITHHOLD_REASONS)}",
             )
+        elif kind == "closed":
+            at = self.between(last + 5 * DAY, min(last + 30 * DAY, AS_OF))
+            self.event(bid, Action.TRANCHE_CLOSED, approved, approved, analyst, at, f"{label}.")
         tranche.status = {
             "closed": TrancheStatus.CLOSED,
             "released": TrancheStatus.RELEASED,

@@ -774,6 +774,7 @@ class BidEvent(models.Model):
         REJECTED = "rejected", "Bid rejected"
         TRANCHE_RELEASED = "tranche_released", "Tranche released"
         TRANCHE_WITHHELD = "tranche_withheld", "Tranche withheld"
+        TRANCHE_CLOSED = "tranche_closed", "Tranche closed"
         PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
         SPEND_RETURN_SUBMITTED = "spend_return_submitted", "Spend return submitted"
         SPEND_RETURN_VERIFIED = "spend_return_verified", "Spend return verified"

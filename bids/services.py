@@ -339,6 +339,11 @@ def review_declare_conflict(
     require(review.reviewer_id == by.pk, "Only the assigned reviewer can declare their interests.")
     if review.conflict_declared_at is not None:
         raise WorkflowError("You have already declared your interests for this bid.")
+    _expect(
+        review.bid,
+        [Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED],
+        "declare an interest in",
+    )
     if has_conflict:
         details = _require_text(details, "Describe the conflict of interest.")
     review.has_conflict = has_conflict
@@ -661,11 +666,9 @@ def tranche_set_status(*, tranche: Tranche, status: str, by: User, reason: str =
     action = {
         Tranche.Status.RELEASED: Action.TRANCHE_RELEASED,
         Tranche.Status.WITHHELD: Action.TRANCHE_WITHHELD,
-    }.get(status)
-    if action:
-        _record(
-            tranche.award.bid, action, by, note=f"{tranche.financial_year_label}. {reason}".strip()
-        )
+        Tranche.Status.CLOSED: Action.TRANCHE_CLOSED,
+    }[status]
+    _record(tranche.award.bid, action, by, note=f"{tranche.financial_year_label}. {reason}".strip())
     return tranche
 
 
@@ -681,6 +684,8 @@ def payment_record(
             f"The {tranche.financial_year_label} tranche is "
             f"{tranche.get_status_display().lower()}: release it before recording a payment."
         )
+    if paid_on > timezone.localdate():
+        raise WorkflowError("The payment date is in the future: record a payment once it is made.")
     amount = _amount(amount, "The payment")
     if amount == 0:
         raise WorkflowError("The payment must be more than £0.00.")

@@ -706,3 +706,24 @@ def test_a_bid_from_draft_to_last_pound(office_user, analyst, second_analyst, ap
         "paid": Decimal("2240000.00"),
         "spent": Decimal("2000000.00"),
     }
+
+
+def test_closing_a_tranche_is_recorded(analyst):
+    tranche = services.tranche_set_status(
+        tranche=TrancheFactory(), status=Tranche.Status.CLOSED, by=analyst
+    )
+    assert last_event(tranche.award.bid).action == BidEvent.Action.TRANCHE_CLOSED
+    with pytest.raises(WorkflowError, match="closed tranche cannot be made released"):
+        services.tranche_set_status(tranche=tranche, status=Tranche.Status.RELEASED, by=analyst)
+
+
+def test_payment_record_refuses_a_date_in_the_future(analyst):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(WorkflowError, match="in the future"):
+        services.payment_record(tranche=TrancheFactory(), amount=1, paid_on=tomorrow, by=analyst)
+
+
+def test_review_declare_conflict_refuses_a_decided_bid(analyst):
+    review = ReviewFactory(reviewer=analyst, bid=BidFactory(approved=True))
+    with pytest.raises(WorkflowError, match="cannot declare an interest"):
+        services.review_declare_conflict(review=review, has_conflict=False, by=analyst)
