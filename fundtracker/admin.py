@@ -6,6 +6,7 @@ public pages; totals come from annotations, so no changelist asks the database o
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -94,12 +95,77 @@ def money_subquery(queryset, link: str, field: str):
     return Coalesce(Subquery(total, output_field=output), Value(ZERO), output_field=output)
 
 
+class ViewOnlyDisplayMixin:
+    """Money as £ and years as ``2016/17`` for users who may only view.
+
+    Django shows a read-only money field as ``2240000.00`` and a year as ``2016``. For a user
+    without the change permission every field is read-only, so each money or year field is
+    swapped for a display of it (users who may edit keep the form fields).
+    """
+
+    financial_year_fields = ("financial_year",)
+
+    def _display_name(self, name):
+        if not isinstance(name, str):
+            return name
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name
+        if (
+            isinstance(field, DecimalField)
+            and field.decimal_places == MONEY_FIELD["decimal_places"]
+            and field.max_digits == MONEY_FIELD["max_digits"]
+        ):
+            show = gbp
+        elif name in self.financial_year_fields:
+            show = fy_label
+        else:
+            return name
+        attribute = f"view_{name}"
+        if not hasattr(self, attribute):
+
+            def display(obj, name=name, show=show):
+                value = getattr(obj, name)
+                return None if value is None else show(value)
+
+            setattr(
+                self, attribute, admin.display(description=capfirst(field.verbose_name))(display)
+            )
+        return attribute
+
+    def _swap(self, items):
+        return [
+            type(item)(self._swap(item))
+            if isinstance(item, list | tuple)
+            else self._display_name(item)
+            for item in items
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return readonly
+        # Inline formsets build their forms from every listed field that is not read-only.
+        names = (self._display_name(f.name) for f in self.model._meta.concrete_fields)
+        return [*readonly, *(name for name in names if name.startswith("view_"))]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (name, {**options, "fields": self._swap(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+
 def financial_year_choices(blank: bool = True) -> list[tuple]:
     choices = [(year, fy_label(year)) for year in range(MIN_YEAR, MAX_YEAR + 1)]
     return [("", "---------"), *choices] if blank else choices
 
 
-class FinancialYearFormMixin:
+class FinancialYearFormMixin(ViewOnlyDisplayMixin):
     """Years are stored as start years (``2016``); administrators pick them as ``2016/17``.
 
     Works on ModelAdmin and InlineModelAdmin alike; list the fields in
@@ -145,7 +211,7 @@ def financial_year_filter(path: str = "financial_year", title: str = "financial 
     return FinancialYearFilter
 
 
-class ReadOnlyInlineMixin:
+class ReadOnlyInlineMixin(ViewOnlyDisplayMixin):
     """Rows the workflow writes, shown beside their parent; the services change them."""
 
     extra = 0

@@ -6,6 +6,7 @@ from bids.models import (
     FundingRound,
 )
 from fundtracker.admin import (
+    ViewOnlyDisplayMixin,
     related_filter,
 )
 
@@ -22,7 +23,7 @@ def active_forms(formset):
     ]
 
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
+class ReadOnlyModelAdmin(ViewOnlyDisplayMixin, admin.ModelAdmin):
     """Shown to administrators and analysts, changed only by the services."""
 
     def has_add_permission(self, request):

@@ -19,6 +19,7 @@ from bids.models import (
 from fundtracker.admin import (
     FinancialYearFormMixin,
     ReadOnlyInlineMixin,
+    ViewOnlyDisplayMixin,
     financial_year_column,
     financial_year_filter,
     money_column,
@@ -110,7 +111,7 @@ class BidEventInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Bid)
-class BidAdmin(SimpleHistoryAdmin):
+class BidAdmin(ViewOnlyDisplayMixin, SimpleHistoryAdmin):
     list_display = [
         "reference",
         "title_short",

@@ -19,6 +19,7 @@ from bids.models import (
 from fundtracker.admin import (
     FinancialYearFormMixin,
     ReadOnlyInlineMixin,
+    ViewOnlyDisplayMixin,
     change_link,
     financial_year_column,
     financial_year_filter,
@@ -113,7 +114,7 @@ class AwardShareInline(admin.TabularInline):
 
 
 @admin.register(Award)
-class AwardAdmin(SimpleHistoryAdmin):
+class AwardAdmin(ViewOnlyDisplayMixin, SimpleHistoryAdmin):
     list_display = [
         "reference",
         "title",
@@ -271,7 +272,7 @@ class SpendReturnInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Tranche)
-class TrancheAdmin(SimpleHistoryAdmin):
+class TrancheAdmin(ViewOnlyDisplayMixin, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "lead_force",
@@ -348,7 +349,7 @@ class TrancheAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SimpleHistoryAdmin):
+class PaymentAdmin(ViewOnlyDisplayMixin, SimpleHistoryAdmin):
     list_display = [
         "tranche",
         "paid_on",
@@ -398,7 +399,7 @@ class PaymentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SpendReturn)
-class SpendReturnAdmin(SimpleHistoryAdmin):
+class SpendReturnAdmin(ViewOnlyDisplayMixin, SimpleHistoryAdmin):
     list_display = [
         "tranche",
         "quarter_display",

@@ -471,5 +471,9 @@ def test_a_staff_analyst_views_awards_read_only(client):
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert "£5,740,000.00" in page.content.decode()
+    # Read-only fields show money and years the way people write them, not as raw numbers.
+    assert "5740000.00" not in page.content.decode()
+    assert "£3,500,000.00" in page.content.decode()
+    assert "2017/18" in page.content.decode()
     assert client.post(url(bids.Award, "change", award.pk), {}).status_code == 403
     assert client.get(url(bids.Bid)).status_code == 200
