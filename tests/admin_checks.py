@@ -21,3 +21,13 @@ def assert_changelist_queries_constant(client, model, make) -> None:
         response = client.get(admin_url(model))
     assert response.context["cl"].result_count == 5
     assert len(five_rows) == len(one_row)
+
+
+def assert_changelist_lists_rows(client, assert_max_num_queries, model, make, queries) -> None:
+    """Three rows listed in at most ``queries`` queries."""
+    for _ in range(3):
+        make()
+    with assert_max_num_queries(queries):
+        response = client.get(admin_url(model))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 3
