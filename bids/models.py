@@ -225,12 +225,22 @@ class BidQuerySet(models.QuerySet):
         force_id = permissions.office_force_id(user)
         if force_id is None:
             return self.published()
+        return self.filter(self._office_q(force_id) | self._published_q())
+
+    def for_office(self, user):
+        """The bids of the user's PCC office: those its force leads, and those where it is a
+        partner once submitted. What the portal lists; nothing for a user without an office."""
+        from bids import permissions
+
+        force_id = permissions.office_force_id(user)
+        if force_id is None:
+            return self.none()
+        return self.filter(self._office_q(force_id))
+
+    @staticmethod
+    def _office_q(force_id: int) -> Q:
         partner = Bid.partner_forces.through.objects.filter(bid=OuterRef("pk"), force_id=force_id)
-        return self.filter(
-            Q(lead_force_id=force_id)
-            | (Exists(partner) & ~Q(status=Bid.Status.DRAFT))
-            | self._published_q()
-        )
+        return Q(lead_force_id=force_id) | (Exists(partner) & ~Q(status=Bid.Status.DRAFT))
 
     def editable_by(self, user):
         """Draft bids ``user``'s office leads: the only bids anyone can edit."""

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from bids.urls import portal_patterns
 from fundtracker import views
 
 admin.site.site_header = "Police funding tracker administration"
@@ -16,5 +17,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("portal/", include((portal_patterns, "portal"))),
     path("admin/", admin.site.urls),
 ]

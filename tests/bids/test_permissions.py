@@ -60,3 +60,9 @@ def test_an_approver_cannot_decide_a_bid_they_reviewed(approver):
 
 def test_analysts_cannot_decide(analyst):
     assert not permissions.can_decide(analyst, BidFactory(recommended=True))
+
+
+def test_for_office_is_the_offices_own_bids_only(office_user, partner_office_user, bids):
+    assert set(Bid.objects.for_office(office_user)) == {bids[0], bids[1], bids[3], bids[4]}
+    assert set(Bid.objects.for_office(partner_office_user)) == {bids[1]}
+    assert not Bid.objects.for_office(UserFactory()).exists()

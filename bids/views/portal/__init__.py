@@ -1,0 +1,1 @@
+"""The PCC office portal (``/portal/``): draft, submit and follow bids, report spend."""
