@@ -1,4 +1,4 @@
-"""URLs of the bids app, one list per audience; ``fundtracker.urls`` mounts each with its namespace."""
+"""URLs of the bids app, one list per audience, mounted by ``fundtracker.urls``."""
 
 from bids.views.portal import documents, drafting, following
 

@@ -8,6 +8,7 @@ from django.utils.functional import cached_property
 
 from bids import permissions
 from bids.models import Bid
+from fundtracker.money import ZERO
 from forces.models import Force
 
 
@@ -77,3 +78,13 @@ class DraftMixin(BidMixin):
             )
             return redirect("portal:bid", reference=self.bid.reference)
         return super().dispatch(request, *args, **kwargs)
+
+
+def bid_answers_context(bid: Bid) -> dict:
+    """What ``bids/includes/bid_answers.html`` shows besides the bid itself (two queries)."""
+    funding_lines = list(bid.funding_lines.all())
+    return {
+        "funding_lines": funding_lines,
+        "requested_total": sum((line.amount for line in funding_lines), ZERO),
+        "partners": list(bid.partner_forces.order_by("name")),
+    }

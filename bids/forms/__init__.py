@@ -1,0 +1,1 @@
+"""Forms of the bids app; each validates and hands cleaned data to a service."""
