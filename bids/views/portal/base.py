@@ -8,7 +8,6 @@ from django.utils.functional import cached_property
 
 from bids import permissions
 from bids.models import Bid
-from fundtracker.money import ZERO
 from forces.models import Force
 
 
@@ -41,8 +40,10 @@ class BidMixin(OfficeMixin):
     bid_queryset_method = "for_office"
 
     def get_bid_queryset(self):
-        return getattr(Bid.objects, self.bid_queryset_method)(self.request.user).select_related(
-            "round__fund", "lead_force", "spend_category", "collaboration"
+        return (
+            getattr(Bid.objects, self.bid_queryset_method)(self.request.user)
+            .select_related("round__fund", "lead_force", "spend_category", "collaboration")
+            .with_requested_total()
         )
 
     @cached_property
@@ -81,10 +82,12 @@ class DraftMixin(BidMixin):
 
 
 def bid_answers_context(bid: Bid) -> dict:
-    """What ``bids/includes/bid_answers.html`` shows besides the bid itself (two queries)."""
-    funding_lines = list(bid.funding_lines.all())
+    """What ``bids/includes/bid_answers.html`` shows besides the bid itself (two queries).
+
+    ``bid`` comes from a QuerySet with ``with_requested_total()``.
+    """
     return {
-        "funding_lines": funding_lines,
-        "requested_total": sum((line.amount for line in funding_lines), ZERO),
+        "funding_lines": list(bid.funding_lines.all()),
+        "requested_total": bid.requested_total,
         "partners": list(bid.partner_forces.order_by("name")),
     }
