@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build GOV.UK Frontend and MOJ Frontend into static/build/ (ignored by git).
+# Build GOV.UK Frontend, MOJ Frontend and the accessible autocomplete into static/build/
+# (ignored by git).
 # Run from anywhere after `npm ci`; running it twice gives the same result.
 set -eu
 
@@ -7,9 +8,11 @@ cd "$(dirname "$0")/.."
 
 GOVUK=node_modules/govuk-frontend/dist/govuk
 MOJ=node_modules/@ministryofjustice/frontend/moj
+AUTOCOMPLETE=node_modules/accessible-autocomplete/dist
 OUT=static/build
 
-if [ ! -d "$GOVUK" ] || [ ! -d "$MOJ" ] || [ ! -x node_modules/.bin/sass ]; then
+if [ ! -d "$GOVUK" ] || [ ! -d "$MOJ" ] || [ ! -d "$AUTOCOMPLETE" ] \
+    || [ ! -x node_modules/.bin/sass ]; then
     echo "build-assets: node_modules is incomplete; run 'npm ci' first." >&2
     exit 1
 fi
@@ -41,5 +44,14 @@ import { initAll as initMojFrontend } from "./moj-frontend.min.js";
 initGovukFrontend();
 initMojFrontend();
 JS
+
+# The accessible autocomplete, for the few pages that load it themselves (it is not part of
+# application.mjs), and the module that enhances their selects with it.
+for file in "$AUTOCOMPLETE/accessible-autocomplete.min.js" \
+    "$AUTOCOMPLETE/accessible-autocomplete.min.js.map"; do
+    cp "$file" "$OUT/js/"
+done
+cp "$AUTOCOMPLETE/accessible-autocomplete.min.css" "$OUT/css/"
+cp static/src/autocomplete.mjs "$OUT/js/autocomplete.mjs"
 
 echo "build-assets: built $OUT"
