@@ -2,4 +2,4 @@
 
 from bids.views.portal import documents, drafting, following
 
-portal_patterns = [*following.urlpatterns, *drafting.urlpatterns, *documents.urlpatterns]
+portal_patterns = [*drafting.urlpatterns, *documents.urlpatterns, *following.urlpatterns]

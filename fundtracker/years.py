@@ -1,5 +1,6 @@
 """UK financial years (1 April to 31 March), stored as their start year and shown as ``2016/17``."""
 
+import calendar
 import datetime
 import re
 
@@ -45,3 +46,29 @@ def fy_of(day: datetime.date) -> int:
 def fy_bounds(start_year: int) -> tuple[datetime.date, datetime.date]:
     """First and last day of a financial year."""
     return datetime.date(start_year, 4, 1), datetime.date(start_year + 1, 3, 31)
+
+
+QUARTER_MONTHS = {
+    1: "April to June",
+    2: "July to September",
+    3: "October to December",
+    4: "January to March",
+}
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
+    """First and last day of ``quarter`` (1–4) of the financial year starting in ``year``."""
+    first_month = 4 + 3 * (quarter - 1)
+    calendar_year = year + (first_month - 1) // 12
+    first_month = (first_month - 1) % 12 + 1
+    last_month = first_month + 2
+    last_day = calendar.monthrange(calendar_year, last_month)[1]
+    return (
+        datetime.date(calendar_year, first_month, 1),
+        datetime.date(calendar_year, last_month, last_day),
+    )
+
+
+def quarter_label(year: int, quarter: int) -> str:
+    """``Q4 (January to March 2017)``."""
+    return f"Q{quarter} ({QUARTER_MONTHS[quarter]} {quarter_bounds(year, quarter)[0].year})"

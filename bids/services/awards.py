@@ -33,7 +33,7 @@ from bids.services.base import (
 )
 from forces.models import Force
 from fundtracker.money import ZERO, format_gbp, to_money
-from fundtracker.years import fy_label
+from fundtracker.years import fy_label, quarter_bounds, quarter_label
 
 
 def _check_tranches(bid: Bid, tranches: Mapping[int, Decimal], total: Decimal | None) -> dict:
@@ -247,6 +247,11 @@ def spend_return_submit(
         )
     if quarter not in (1, 2, 3, 4):
         raise WorkflowError("Choose a quarter from Q1 (April to June) to Q4 (January to March).")
+    if quarter_bounds(tranche.financial_year, quarter)[1] >= timezone.localdate():
+        raise WorkflowError(
+            f"{quarter_label(tranche.financial_year, quarter)} has not ended yet: report its "
+            "spend once the quarter is over."
+        )
     amount = parse_amount(amount_spent, "The amount spent")
     existing = tranche.spend_returns.filter(quarter=quarter).first()
     if existing and existing.status != SpendReturn.Status.RETURNED:
@@ -256,7 +261,7 @@ def spend_return_submit(
         )
     spend = existing or SpendReturn(tranche=tranche, quarter=quarter)
     spend.amount_spent = amount
-    spend.narrative = narrative.strip()
+    spend.narrative = (narrative or "").strip()
     spend.status = SpendReturn.Status.SUBMITTED
     spend.submitted_by = by
     spend.submitted_at = timezone.now()

@@ -1,8 +1,9 @@
 """What the services share: the error they raise, the bid lock and the event record."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -80,10 +81,17 @@ def require_text(value: str, message: str) -> str:
 
 
 def parse_amount(value, what: str) -> Decimal:
+    """Pounds and pence, refused (never rounded) when they have more than two decimals."""
+    message = f"{what} must be an amount in pounds, like 250000 or 250000.50."
+    if isinstance(value, str) and re.search(r"[eE]", value):
+        raise WorkflowError(message)
     try:
+        exact = Decimal(value.replace(",", "").strip() if isinstance(value, str) else value)
         amount = to_money(value)
-    except (TypeError, ValueError) as error:
-        raise WorkflowError(f"{what} must be an amount in pounds, like 250000.") from error
+    except (TypeError, ValueError, InvalidOperation) as error:
+        raise WorkflowError(message) from error
+    if exact != amount:
+        raise WorkflowError(f"{what} can have at most two decimal places (pence).")
     if amount < 0:
         raise WorkflowError(f"{what} cannot be negative.")
     return amount

@@ -98,6 +98,12 @@ def bid_update(*, bid: Bid, by: User, **fields) -> Bid:
     expect_status(bid, [Status.DRAFT], "change")
     if "title" in fields:
         fields["title"] = require_text(fields["title"], "Enter a title for the bid.")
+    collaboration = fields.get("collaboration")
+    if (
+        collaboration is not None
+        and not collaboration.members.filter(pk=bid.lead_force_id).exists()
+    ):
+        raise WorkflowError(f"{bid.lead_force} is not a member of {collaboration}.")
     if "local_match_contribution" in fields:
         fields["local_match_contribution"] = parse_amount(
             fields["local_match_contribution"], "The local match contribution"

@@ -204,6 +204,8 @@ def clarification_answer(*, clarification: Clarification, answer: str, by: User)
     bid = lock_bid(clarification.bid)
     require(permissions.can_act_for_office(by, bid), "Only the lead force's office can answer.")
     expect_status(bid, [Status.CLARIFICATION_REQUESTED], "answer a question about")
+    # Re-read under the bid's lock: two answers sent at once must not both be taken.
+    clarification.refresh_from_db()
     if clarification.is_answered:
         raise WorkflowError("This question has already been answered.")
     clarification.answer = require_text(answer, "Enter your answer.")

@@ -10,6 +10,7 @@ from bids import services
 from bids.models import Award, Bid, BidEvent, FundingLine, Review, SpendReturn, Tranche
 from bids.permissions import PermissionDenied
 from bids.services import WorkflowError
+from fundtracker.years import fy_of
 from tests.factories import (
     BidFactory,
     ClarificationFactory,
@@ -727,3 +728,40 @@ def test_review_declare_conflict_refuses_a_decided_bid(analyst):
     review = ReviewFactory(reviewer=analyst, bid=BidFactory(approved=True))
     with pytest.raises(WorkflowError, match="cannot declare an interest"):
         services.review_declare_conflict(review=review, has_conflict=False, by=analyst)
+
+
+def test_spend_return_submit_refuses_a_quarter_not_yet_over(office_user):
+    this_year = fy_of(timezone.localdate())
+    with pytest.raises(WorkflowError, match="has not ended yet"):
+        services.spend_return_submit(
+            tranche=TrancheFactory(financial_year=this_year + 1),
+            quarter=1,
+            amount_spent=1,
+            narrative="",
+            by=office_user,
+        )
+
+
+@pytest.mark.parametrize(("amount", "message"), [("1e5", "like 250000"), ("10.001", "two decimal")])
+def test_payment_amounts_are_never_rounded_or_read_as_exponents(analyst, amount, message):
+    with pytest.raises(WorkflowError, match=message):
+        services.payment_record(
+            tranche=TrancheFactory(), amount=amount, paid_on=datetime.date.today(), by=analyst
+        )
+
+
+def test_a_clarification_answered_meanwhile_is_not_answered_twice(analyst, office_user):
+    bid = BidFactory(under_review=True)
+    clarification = services.clarification_ask(bid=bid, question="One?", by=analyst)
+    services.clarification_ask(bid=bid, question="Two?", by=analyst)
+    stale = type(clarification).objects.get(pk=clarification.pk)
+    services.clarification_answer(clarification=clarification, answer="First", by=office_user)
+    with pytest.raises(WorkflowError, match="already been answered"):
+        services.clarification_answer(clarification=stale, answer="Second", by=office_user)
+
+
+def test_bid_update_refuses_a_collaboration_the_lead_is_not_in(office_user):
+    from tests.factories import CollaborationFactory
+
+    with pytest.raises(WorkflowError, match="is not a member of"):
+        services.bid_update(bid=BidFactory(), collaboration=CollaborationFactory(), by=office_user)

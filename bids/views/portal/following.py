@@ -5,7 +5,6 @@ Every page is scoped by ``Bid.objects.for_office``: a partner force's office see
 bid read-only, another force's office gets 404. Every POST is one service call.
 """
 
-import calendar
 import datetime
 from dataclasses import dataclass, field
 
@@ -35,7 +34,7 @@ from bids.models import Award, Bid, BidEvent, Clarification, FundingRound, Spend
 from bids.timeline import actor_name, bid_events, timeline
 from bids.views.portal.base import BidMixin, OfficeMixin, bid_answers_context
 from fundtracker.money import MONEY_FIELD, ZERO, format_gbp
-from fundtracker.years import fy_label
+from fundtracker.years import fy_label, quarter_bounds, quarter_label
 
 MONEY = DecimalField(**MONEY_FIELD)
 SPENDABLE = (Tranche.Status.RELEASED, Tranche.Status.CLOSED)
@@ -67,31 +66,6 @@ def start_url(funding_round: FundingRound) -> str:
 
 
 # --------------------------------------------------------------------------- quarters
-
-QUARTER_MONTHS = {
-    1: "April to June",
-    2: "July to September",
-    3: "October to December",
-    4: "January to March",
-}
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    """First and last day of ``quarter`` (1–4) of the financial year starting in ``year``."""
-    first_month = 4 + 3 * (quarter - 1)
-    calendar_year = year + (first_month - 1) // 12
-    first_month = (first_month - 1) % 12 + 1
-    last_month = first_month + 2
-    last_day = calendar.monthrange(calendar_year, last_month)[1]
-    return (
-        datetime.date(calendar_year, first_month, 1),
-        datetime.date(calendar_year, last_month, last_day),
-    )
-
-
-def quarter_label(year: int, quarter: int) -> str:
-    """``Q4 (January to March 2017)``."""
-    return f"Q{quarter} ({QUARTER_MONTHS[quarter]} {quarter_bounds(year, quarter)[0].year})"
 
 
 # --------------------------------------------------------------------------- reads
