@@ -5,10 +5,18 @@ from decimal import Decimal
 
 import pytest
 
+from bids import services
 from bids.models import Bid, BidEvent
 from forces.models import CollaborationMembership
+from tests.bids.test_documents import pdf_bytes
 from tests.browser.conftest import DESKTOP, MOBILE
-from tests.factories import CollaborationFactory, FundingRoundFactory, OfficeMemberFactory, force
+from tests.factories import (
+    CollaborationFactory,
+    FundingRoundFactory,
+    OfficeMemberFactory,
+    UserFactory,
+    force,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -173,6 +181,19 @@ def draft_and_submit(page, live_server, axe, screenshot, *, javascript):
     assert task_status(page, "Sign-offs") == "Completed"
     assert page.get_by_text("You have completed 3 of 3 required sections.").is_visible()
 
+    # Documents: the business case, checked by its content.
+    page.get_by_role("link", name="Documents").click()
+    page.get_by_label("Business case").check()
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "business-case.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()}]
+    )
+    page.get_by_role("button", name="Upload document").click()
+    assert page.get_by_text("business-case.pdf").first.is_visible()
+    if javascript:
+        assert axe(page) == []
+        screenshot(page, f"{shots}-documents")
+    page.goto(f"{live_server.url}/portal/bids/PTF-2027-0001/draft/")
+
     # Check your answers, then submit: the declaration is needed.
     page.get_by_role("link", name="Check your answers and submit").click()
     assert page.get_by_text("Leicestershire Police", exact=True).is_visible()
@@ -210,6 +231,24 @@ def draft_and_submit(page, live_server, axe, screenshot, *, javascript):
     ]
     assert bid.local_match_contribution == Decimal("250000.50")
     assert bid.events.filter(action=BidEvent.Action.SUBMITTED).count() == 1
+    assert bid.documents.get().kind == "business_case"
+
+    # The Home Office asks a question; the office answers it and the bid returns to review.
+    analyst = UserFactory(username="analyst", analyst=True)
+    services.bid_assign_reviewers(bid=bid, reviewers=[analyst], by=analyst)
+    services.clarification_ask(bid=bid, question="Who runs the platform after 2029?", by=analyst)
+    page.goto(f"{live_server.url}/portal/bids/PTF-2027-0001/")
+    assert page.get_by_text("Who runs the platform after 2029?").first.is_visible()
+    page.get_by_role("link", name=re.compile("Answer this question")).click()
+    page.get_by_label("Your answer").fill("The three forces share the running costs.")
+    if javascript:
+        assert axe(page) == []
+        screenshot(page, f"{shots}-clarification")
+    page.get_by_role("button", name="Send answer").click()
+    page.wait_for_url(re.compile(r"/portal/bids/PTF-2027-0001/$"))
+    bid.refresh_from_db()
+    assert bid.status == Bid.Status.UNDER_REVIEW
+    assert page.get_by_text("The three forces share the running costs.").first.is_visible()
 
 
 def test_an_office_drafts_and_submits_a_bid(live_server, page, axe, screenshot, office):
