@@ -7,9 +7,7 @@ task list and the submission check never disagree.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils import timezone
-
-from bids.models import Bid, FundingRound
+from bids.models import Bid
 from bids.services import Problem, bid_submission_problems
 
 NOT_STARTED = "Not started"
@@ -27,18 +25,6 @@ SECTION_URLS = {
 SECTION_ORDER = {"round": 0, "about": 1, "involved": 2, "funding": 3, "documents": 4, "signoffs": 5}
 # Sections a bid cannot be submitted without.
 REQUIRED_SECTIONS = ("about", "funding", "signoffs")
-
-
-def open_rounds(at=None):
-    """Rounds taking bids now, the soonest to close first."""
-    at = at or timezone.now()
-    return (
-        FundingRound.objects.filter(
-            status=FundingRound.Status.OPEN, opens_at__lte=at, closes_at__gt=at
-        )
-        .select_related("fund")
-        .order_by("closes_at", "name")
-    )
 
 
 @dataclass(frozen=True)

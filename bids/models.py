@@ -74,6 +74,16 @@ class SpendCategory(models.Model):
 
 
 class FundingRoundQuerySet(models.QuerySet):
+    def open(self, at=None):
+        """Rounds taking bids at ``at`` (now by default), the soonest to close first: the same
+        rule as ``FundingRound.is_open``."""
+        at = at or timezone.now()
+        return (
+            self.filter(status=FundingRound.Status.OPEN, opens_at__lte=at, closes_at__gt=at)
+            .select_related("fund")
+            .order_by("closes_at", "name")
+        )
+
     def published(self, at=None):
         """Rounds whose results have been published (nothing else of a round is public)."""
         return self.filter(results_published_at__lte=at or timezone.now())

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from bids import permissions, services
-from bids.drafting import SECTION_ORDER, SECTION_URLS, open_rounds, task_statuses
+from bids.drafting import SECTION_ORDER, SECTION_URLS, task_statuses
 from bids.forms import drafting as forms
-from bids.models import Bid
+from bids.models import Bid, FundingRound
 from bids.views.portal.base import BidMixin, DraftMixin, OfficeMixin, bid_answers_context
 
 TEMPLATES = "bids/portal/drafting"
@@ -54,14 +54,14 @@ class StartView(OfficeMixin, ServiceFormMixin, FormView):
     form_class = forms.StartBidForm
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "rounds": open_rounds()}
+        return {**super().get_form_kwargs(), "rounds": FundingRound.objects.open()}
 
     def get_initial(self):
         # Links from a round (the portal's home page) name it: ?round=<slug>.
         slug = self.request.GET.get("round")
         if not slug:
             return {}
-        chosen = open_rounds().filter(slug=slug).values_list("pk", flat=True).first()
+        chosen = FundingRound.objects.open().filter(slug=slug).values_list("pk", flat=True).first()
         return {"round": chosen} if chosen else {}
 
     def get_context_data(self, **kwargs):

@@ -71,17 +71,6 @@ def start_url(funding_round: FundingRound) -> str:
 # --------------------------------------------------------------------------- reads
 
 
-def open_rounds(at: datetime.datetime):
-    """Rounds open for bids at ``at``, closing soonest first: the same rule as ``is_open``."""
-    return (
-        FundingRound.objects.filter(
-            status=FundingRound.Status.OPEN, opens_at__lte=at, closes_at__gt=at
-        )
-        .select_related("fund")
-        .order_by("closes_at", "name")
-    )
-
-
 def open_clarifications(force_id: int):
     """Questions waiting for an answer from the office of the bids' lead force."""
     return (
@@ -241,7 +230,7 @@ class PortalHomeView(OfficeMixin, ListView):
                 days_left=(timezone.localdate(funding_round.closes_at) - today).days,
                 start_url=start_url(funding_round),
             )
-            for funding_round in open_rounds(now)
+            for funding_round in FundingRound.objects.open(now)
         ]
 
     def get_context_data(self, **kwargs):
