@@ -21,9 +21,7 @@ def home(request):
         .select_related("fund")
         .order_by("-results_published_at")
         .first(),
-        "open_rounds": FundingRound.objects.filter(status=FundingRound.Status.OPEN)
-        .select_related("fund")
-        .order_by("closes_at"),
+        "open_rounds": FundingRound.objects.open(),
     }
     return render(request, "home.html", context)
 
