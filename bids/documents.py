@@ -20,9 +20,9 @@ from django.core.files import File
 from django.db import transaction
 
 from bids import permissions
-from bids.models import Bid, Document
+from bids.models import Bid, BidEvent, Document
 from bids.permissions import require
-from bids.services import WorkflowError
+from bids.services.base import WorkflowError, record_event
 
 MAX_SIZE = 20 * 1024 * 1024
 MAX_SIZE_LABEL = "20 MB"
@@ -293,6 +293,12 @@ def document_upload(*, bid: Bid, file: File, kind: str, by: User) -> Document:
     except BaseException:
         document.file.delete(save=False)
         raise
+    record_event(
+        bid,
+        BidEvent.Action.DOCUMENT_UPLOADED,
+        by,
+        note=f"{document.get_kind_display()}: {document.original_name}",
+    )
     return document
 
 
@@ -312,5 +318,11 @@ def document_delete(*, document: Document, by: User) -> None:
     except Document.DoesNotExist:
         raise WorkflowError("This document has already been removed.") from None
     storage, name = document.file.storage, document.file.name
+    record_event(
+        bid,
+        BidEvent.Action.DOCUMENT_DELETED,
+        by,
+        note=f"{document.get_kind_display()}: {document.original_name}",
+    )
     document.delete()
     transaction.on_commit(lambda: storage.delete(name))

@@ -786,6 +786,8 @@ class BidEvent(models.Model):
         WITHDRAWN = "withdrawn", "Bid withdrawn"
         REVIEWERS_ASSIGNED = "reviewers_assigned", "Reviewers assigned"
         CONFLICT_DECLARED = "conflict_declared", "Conflict of interest declared"
+        DOCUMENT_UPLOADED = "document_uploaded", "Document added"
+        DOCUMENT_DELETED = "document_deleted", "Document removed"
         CLARIFICATION_ASKED = "clarification_asked", "Clarification asked"
         CLARIFICATION_ANSWERED = "clarification_answered", "Clarification answered"
         REVIEW_SUBMITTED = "review_submitted", "Review submitted"

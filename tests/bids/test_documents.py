@@ -526,3 +526,16 @@ def test_document_delete_twice_says_it_is_gone(office_user, media):
     document_delete(document=document, by=office_user)
     with pytest.raises(WorkflowError, match="already been removed"):
         document_delete(document=stale, by=office_user)
+
+
+def test_adding_and_removing_a_document_is_on_the_bids_record(office_user, media):
+    bid = BidFactory()
+    document = document_upload(
+        bid=bid, file=upload("case.pdf", pdf_bytes()), kind="business_case", by=office_user
+    )
+    document_delete(document=document, by=office_user)
+    events = list(bid.events.values_list("action", "note", "actor"))
+    assert events == [
+        ("document_uploaded", "Business case: case.pdf", office_user.pk),
+        ("document_deleted", "Business case: case.pdf", office_user.pk),
+    ]
