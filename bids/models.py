@@ -31,9 +31,11 @@ def _non_negative(field: str, model: str) -> models.CheckConstraint:
     )
 
 
-def _money_sum(expression) -> Coalesce:
+def _money_sum(expression, **kwargs) -> Coalesce:
     output = models.DecimalField(**MONEY_FIELD)
-    return Coalesce(Sum(expression, output_field=output), Value(ZERO), output_field=output)
+    return Coalesce(
+        Sum(expression, output_field=output, **kwargs), Value(ZERO), output_field=output
+    )
 
 
 # --------------------------------------------------------------------------- reference data
@@ -419,6 +421,16 @@ class Document(models.Model):
         return self.original_name
 
 
+class ClarificationQuerySet(models.QuerySet):
+    def awaiting_office(self, force_id: int):
+        """Open questions on bids paused for them, led by the force whose office must answer."""
+        return self.filter(
+            bid__lead_force_id=force_id,
+            bid__status=Bid.Status.CLARIFICATION_REQUESTED,
+            answered_at__isnull=True,
+        )
+
+
 class Clarification(models.Model):
     """A question an analyst asks the PCC office, and its answer."""
 
@@ -431,6 +443,8 @@ class Clarification(models.Model):
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClarificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["bid", "asked_at"]
@@ -537,6 +551,14 @@ class AwardQuerySet(models.QuerySet):
     def published(self):
         """Awards of rounds whose results are published."""
         return self.filter(bid__round__results_published_at__lte=timezone.now())
+
+    def for_office(self, user):
+        """Awards of the bids of the user's PCC office (lead or partner)."""
+        return self.filter(bid__in=Bid.objects.for_office(user))
+
+    def with_money(self):
+        """``paid`` and ``spent`` summed over each award's tranches."""
+        return self.annotate(paid=_money_sum("tranches__paid"), spent=_money_sum("tranches__spent"))
 
 
 class Award(models.Model):
@@ -660,6 +682,22 @@ class TrancheQuerySet(models.QuerySet):
                 spent=_money_sum(F("spent") * fraction),
             )
             .order_by(*groups)
+        )
+
+    def with_spend(self):
+        """Each tranche with ``awaiting`` (returns submitted, not yet verified), ``reported``
+        (verified + awaiting) and ``remaining`` (the allocation less what is reported; negative
+        when overspent), summed in the database."""
+        output = models.DecimalField(**MONEY_FIELD)
+        awaiting = _money_sum(
+            "spend_returns__amount_spent",
+            filter=Q(spend_returns__status=SpendReturn.Status.SUBMITTED),
+        )
+        return self.annotate(awaiting=awaiting).annotate(
+            reported=models.ExpressionWrapper(F("spent") + F("awaiting"), output_field=output),
+            remaining=models.ExpressionWrapper(
+                F("amount") - F("spent") - F("awaiting"), output_field=output
+            ),
         )
 
     def totals(self) -> dict[str, Decimal]:

@@ -12,15 +12,10 @@ from django.contrib import messages
 from django.db.models import (
     DecimalField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Prefetch,
     Q,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, path, re_path, reverse
@@ -71,54 +66,10 @@ def start_url(funding_round: FundingRound) -> str:
 # --------------------------------------------------------------------------- reads
 
 
-def open_clarifications(force_id: int):
-    """Questions waiting for an answer from the office of the bids' lead force."""
-    return (
-        Clarification.objects.filter(
-            bid__lead_force_id=force_id,
-            bid__status=Bid.Status.CLARIFICATION_REQUESTED,
-            answered_at__isnull=True,
-        )
-        .select_related("bid")
-        .order_by("asked_at", "pk")
-    )
-
-
-def awards_for_office(user):
-    """Awards of the office's bids (lead or partner), newest first, with paid and spent summed
-    over their tranches and the tranches themselves prefetched in year order."""
-    return (
-        Award.objects.filter(bid__in=Bid.objects.for_office(user))
-        .select_related("bid")
-        .annotate(
-            paid=Coalesce(Sum("tranches__paid"), Value(ZERO), output_field=MONEY),
-            spent=Coalesce(Sum("tranches__spent"), Value(ZERO), output_field=MONEY),
-        )
-        .prefetch_related(Prefetch("tranches", queryset=Tranche.objects.order_by("financial_year")))
-        .order_by("-decided_at", "-pk")
-    )
-
-
 def tranches_with_spend(award: Award):
-    """The award's tranches with their spend returns and, summed in the database:
-    ``awaiting`` (submitted, not yet verified), ``reported`` (verified + awaiting) and
-    ``remaining`` (the allocation less what is reported; negative when overspent)."""
-    awaiting = Coalesce(
-        Sum(
-            "spend_returns__amount_spent",
-            filter=Q(spend_returns__status=SpendReturn.Status.SUBMITTED),
-        ),
-        Value(ZERO),
-        output_field=MONEY,
-    )
+    """The award's tranches with their spend figures and returns, in year order."""
     return (
-        award.tranches.annotate(awaiting=awaiting)
-        .annotate(
-            reported=ExpressionWrapper(F("spent") + F("awaiting"), output_field=MONEY),
-            remaining=ExpressionWrapper(
-                F("amount") - F("spent") - F("awaiting"), output_field=MONEY
-            ),
-        )
+        award.tranches.with_spend()
         .prefetch_related(
             Prefetch("spend_returns", queryset=SpendReturn.objects.order_by("quarter"))
         )
@@ -236,14 +187,26 @@ class PortalHomeView(OfficeMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         force_id = self.office_force.pk
-        awards = list(awards_for_office(self.request.user))
+        awards = list(
+            Award.objects.for_office(self.request.user)
+            .with_money()
+            .select_related("bid")
+            .prefetch_related(
+                Prefetch("tranches", queryset=Tranche.objects.order_by("financial_year"))
+            )
+            .order_by("-decided_at", "-pk")
+        )
         current = [
             a for a in awards if any(t.status != Tranche.Status.CLOSED for t in a.tranches.all())
         ]
         context.update(
             office_name=office_name(self.office_force),
             bid_rows=self._bid_rows(context["object_list"]),
-            clarifications=list(open_clarifications(force_id)),
+            clarifications=list(
+                Clarification.objects.awaiting_office(force_id)
+                .select_related("bid")
+                .order_by("asked_at", "pk")
+            ),
             spend_due=spend_returns_due(force_id, timezone.localdate()),
             rounds=self._round_rows(),
             current_awards=current,
