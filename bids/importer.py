@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from bids.models import Bid, BidEvent, Fund, FundingLine, FundingRound, SpendCategory
 from bids.services import award_create
 from forces.models import Force
+from fundtracker.cache import public_data_changed
 from fundtracker.money import MONEY_FIELD, ZERO, format_gbp, to_money
 from fundtracker.years import fy_bounds, fy_label, fy_parse
 
@@ -119,6 +120,7 @@ def awards_import(
         raise AwardImportError(plan.problems)
     if not dry_run:
         plan.write(by=by or import_user(), source=source)
+        public_data_changed()
     return plan.result(dry_run=dry_run)
 
 

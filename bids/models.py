@@ -643,46 +643,56 @@ class TrancheQuerySet(models.QuerySet):
             | Q(award__bid__lead_force=force, award__shares__isnull=True)
         ).distinct()
 
+    def split_by_share(self):
+        """One row per force sharing in each tranche, with ``share_force``, ``share_region`` and
+        ``share_fraction`` (the force's AwardShare, or the lead force and 1 without shares).
+
+        Filter on ``share_force`` / ``share_region`` to narrow the money to one force or region;
+        ``totals_by`` and ``totals`` then count only that force's or region's part.
+        """
+        if "share_fraction" in self.query.annotations:
+            return self
+        return self.annotate(
+            share_force=Coalesce("award__shares__force", "award__bid__lead_force"),
+            share_region=Coalesce("award__shares__force__region", "award__bid__lead_force__region"),
+        ).alias(
+            # × 0.01 rather than ÷ 100: SQLite would divide two integers as integers.
+            share_fraction=Coalesce(
+                F("award__shares__percent") * Value(Decimal("0.01")),
+                Value(Decimal(1)),
+                output_field=models.DecimalField(max_digits=9, decimal_places=6),
+            )
+        )
+
+    def _money(self, *fields: str):
+        """The querySet (split by share when it must be) and the allocated/paid/spent sums."""
+        qs = self
+        if "share_fraction" in qs.query.annotations or {"force", "region"} & set(fields):
+            qs = qs.split_by_share()
+            fraction = F("share_fraction")
+        else:
+            fraction = Value(Decimal(1))
+        sums = {
+            "allocated": _money_sum(F("amount") * fraction),
+            "paid": _money_sum(F("paid") * fraction),
+            "spent": _money_sum(F("spent") * fraction),
+        }
+        return qs, sums
+
     def totals_by(self, *fields: str):
         """Allocated, paid and spent, summed in the database and grouped by ``fields``.
 
-        ``fields`` are keys of ``TRANCHE_GROUPINGS``. Grouping by force or region splits each
-        tranche by its award's shares (the lead force 100 % when there are none), so the groups
-        add up to the total and no collaboration's money is counted twice.
+        ``fields`` are keys of ``TRANCHE_GROUPINGS``. Grouping by force or region, or a
+        QuerySet narrowed after ``split_by_share()``, splits each tranche by its award's shares
+        (the lead force 100 % when there are none), so the groups add up to the total and no
+        collaboration's money is counted twice.
         """
         unknown = set(fields) - TRANCHE_GROUPINGS.keys()
         if unknown:
             raise ValueError(f"Cannot total tranches by {', '.join(sorted(unknown))}.")
-        qs = self
-        fraction = Value(Decimal(1))
-        share_groups = {
-            "share_force": Coalesce("award__shares__force", "award__bid__lead_force"),
-            "share_region": Coalesce(
-                "award__shares__force__region", "award__bid__lead_force__region"
-            ),
-        }
-        wanted = {TRANCHE_GROUPINGS[f] for f in fields} & share_groups.keys()
-        if wanted:
-            # A LEFT JOIN to the shares: one row per share, or one row (the lead) without shares.
-            qs = qs.annotate(**{name: share_groups[name] for name in wanted}).alias(
-                # × 0.01 rather than ÷ 100: SQLite would divide two integers as integers.
-                share_fraction=Coalesce(
-                    F("award__shares__percent") * Value(Decimal("0.01")),
-                    Value(Decimal(1)),
-                    output_field=models.DecimalField(max_digits=9, decimal_places=6),
-                )
-            )
-            fraction = F("share_fraction")
+        qs, sums = self._money(*fields)
         groups = [TRANCHE_GROUPINGS[f] for f in fields]
-        return (
-            qs.values(*groups)
-            .annotate(
-                allocated=_money_sum(F("amount") * fraction),
-                paid=_money_sum(F("paid") * fraction),
-                spent=_money_sum(F("spent") * fraction),
-            )
-            .order_by(*groups)
-        )
+        return qs.values(*groups).annotate(**sums).order_by(*groups)
 
     def with_spend(self):
         """Each tranche with ``awaiting`` (returns submitted, not yet verified), ``reported``
@@ -701,9 +711,10 @@ class TrancheQuerySet(models.QuerySet):
         )
 
     def totals(self) -> dict[str, Decimal]:
-        return self.aggregate(
-            allocated=_money_sum("amount"), paid=_money_sum("paid"), spent=_money_sum("spent")
-        )
+        """Allocated, paid and spent over the QuerySet (a force's or region's part only when
+        narrowed after ``split_by_share()``)."""
+        qs, sums = self._money()
+        return qs.aggregate(**sums)
 
 
 class Tranche(models.Model):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bids.urls import portal_patterns
+from bids.urls import api_patterns, portal_patterns, public_patterns, review_patterns
 from fundtracker import views
 
 admin.site.site_header = "Police funding tracker administration"
@@ -18,5 +18,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("portal/", include((portal_patterns, "portal"))),
+    path("review/", include((review_patterns, "review"))),
+    path("api/v1/", include((api_patterns, "api"))),
+    path("", include((public_patterns, "public"))),
     path("admin/", admin.site.urls),
 ]

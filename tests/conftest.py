@@ -3,6 +3,16 @@ import pytest
 from tests.factories import OfficeMemberFactory, UserFactory, force
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached public pages must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def analyst(db):
     return UserFactory(username="analyst", analyst=True)

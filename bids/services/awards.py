@@ -32,6 +32,7 @@ from bids.services.base import (
     require_text,
 )
 from forces.models import Force
+from fundtracker.cache import public_data_changed
 from fundtracker.money import ZERO, format_gbp, to_money
 from fundtracker.years import fy_label, quarter_bounds, quarter_label
 
@@ -183,6 +184,7 @@ def tranche_set_status(*, tranche: Tranche, status: str, by: User, reason: str =
     record_event(
         tranche.award.bid, action, by, note=f"{tranche.financial_year_label}. {reason}".strip()
     )
+    public_data_changed()
     return tranche
 
 
@@ -224,6 +226,7 @@ def payment_record(
         note=f"{format_gbp(amount)} against {tranche.financial_year_label}, "
         f"paid {paid_on:%d %B %Y}",
     )
+    public_data_changed()
     return payment
 
 
@@ -306,6 +309,7 @@ def spend_return_verify(
         spend.returned_reason = require_text(reason, "Say why the return is sent back.")
         spend.save()
         record_event(tranche.award.bid, Action.SPEND_RETURN_RETURNED, by, note=f"{label}: {reason}")
+    public_data_changed()
     return spend
 
 
@@ -324,4 +328,5 @@ def round_publish_results(*, funding_round: FundingRound, by: User) -> FundingRo
     funding_round.results_published_at = timezone.now()
     funding_round.status = FundingRound.Status.DECIDED
     funding_round.save()
+    public_data_changed()
     return funding_round

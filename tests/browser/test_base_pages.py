@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import FundingRoundFactory, TrancheFactory, UserFactory, force
 
@@ -94,7 +95,8 @@ def test_login_page_is_accessible_and_signs_in(live_server, page, axe, screensho
     summary = page.locator(".govuk-error-summary")
     assert summary.is_visible()
     # GOV.UK Frontend moves focus to the summary so screen readers announce it.
-    assert summary.evaluate("el => el === document.activeElement")
+    # The module script runs after load: wait for it rather than race it.
+    expect(summary).to_be_focused()
     assert axe(page) == []
     screenshot(page, "login-error")
 

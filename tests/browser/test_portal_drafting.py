@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from bids import services
 from bids.models import Bid, BidEvent
@@ -152,11 +153,12 @@ def draft_and_submit(page, live_server, axe, screenshot, *, javascript):
     assert page.title().startswith("Error: ")
     if javascript:
         # GOV.UK Frontend moves focus to the summary; its link takes the user to the box.
-        assert summary.evaluate("el => el === document.activeElement")
+        # The module script runs after load: wait for it rather than race it.
+        expect(summary).to_be_focused()
         assert axe(page) == []
         screenshot(page, f"{shots}-funding-error")
         summary.get_by_role("link").click()
-        assert page.get_by_label("2028/29").evaluate("el => el === document.activeElement")
+        expect(page.get_by_label("2028/29")).to_be_focused()
     page.get_by_label("2028/29").fill("3500000")
     page.get_by_label("Local match contribution (optional)").fill("250000.50")
     page.get_by_role("button", name="Save and continue").click()

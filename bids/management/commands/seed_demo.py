@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bids import demo
 from bids.models import Award, Bid, FundingRound, Payment, Review, SpendReturn, Tranche
+from fundtracker.cache import public_data_changed
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             scale=scale, progress=self.stdout.write if verbose else lambda message: None
         )
         seconds = time.monotonic() - started
+        public_data_changed()
         self._accounts(result.accounts)
         if result.real_created or result.units_created:
             rows = ", ".join(f"{n:,} {name}" for name, n in result.rows.items() if n)

@@ -1,0 +1,1 @@
+"""Public pages, downloads and the API: only published results, for anyone, no sign-in."""

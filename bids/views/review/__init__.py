@@ -1,0 +1,1 @@
+"""Pages of the Home Office analysts and approvers, under ``/review/``."""

@@ -1,0 +1,3 @@
+"""Review pages: bid_pages."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Review pages: queue."""
+
+urlpatterns = []
