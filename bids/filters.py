@@ -43,9 +43,8 @@ class AllocationFilter(django_filters.FilterSet):
         .order_by("-first_financial_year", "name"),
         empty_label="All rounds",
     )
-    financial_year = django_filters.TypedChoiceFilter(
+    financial_year = django_filters.ChoiceFilter(
         choices=_published_years,
-        coerce=int,
         empty_label="All years",
         label="Financial year",
     )
@@ -88,7 +87,10 @@ class AllocationFilter(django_filters.FilterSet):
     def chosen(self) -> dict:
         """The filters in force, by name (empty until ``is_valid()`` has run)."""
         data = getattr(self.form, "cleaned_data", {}) or {}
-        return {name: value for name, value in data.items() if value not in (None, "")}
+        chosen = {name: value for name, value in data.items() if value not in (None, "")}
+        if "financial_year" in chosen:
+            chosen["financial_year"] = int(chosen["financial_year"])
+        return chosen
 
     def envelopes(self):
         """Published envelopes for the same fund, round, year and category.

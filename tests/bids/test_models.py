@@ -271,6 +271,35 @@ def test_totals_by_category_and_envelopes(east_midlands):
     assert envelopes == [{"category": category("digital").pk, "envelope": Decimal("4600000.00")}]
 
 
+def test_a_force_narrowed_split_counts_only_its_share(east_midlands):
+    leicestershire = Tranche.objects.published().split_by_share().filter(
+        share_force=force("leicestershire").pk
+    )
+    assert leicestershire.totals() == {
+        "allocated": Decimal("1435000.00"),
+        "paid": Decimal("560000.00"),
+        "spent": Decimal("250000.00"),
+    }
+    by_year = rows(leicestershire.totals_by("financial_year"), "financial_year")
+    assert by_year == {
+        2016: (Decimal("560000.00"), Decimal("560000.00"), Decimal("250000.00")),
+        2017: (Decimal("875000.00"), Decimal("0.00"), Decimal("0.00")),
+    }
+    # Splitting twice changes nothing: the filters and totals_by may each ask for it.
+    again = leicestershire.split_by_share().totals()
+    assert again["allocated"] == Decimal("1435000.00")
+
+
+def test_a_region_narrowed_split_counts_its_forces_shares(east_midlands):
+    from forces.models import Region
+
+    yorkshire = Region.objects.get(slug="yorkshire-and-the-humber")
+    totals = (
+        Tranche.objects.published().split_by_share().filter(share_region=yorkshire.pk).totals()
+    )
+    assert totals["allocated"] == Decimal("700000.00")
+
+
 def test_totals_by_rejects_an_unknown_grouping():
     with pytest.raises(ValueError, match="Cannot total tranches by colour"):
         Tranche.objects.totals_by("colour")
