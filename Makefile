@@ -54,3 +54,7 @@ static/build/.built: package.json package-lock.json scripts/build-assets.sh $(wi
 
 clean:
 	rm -rf $(VENV) node_modules static/build staticfiles db.sqlite3
+
+# Ten times the real scale on the local PostgreSQL server: figures into docs/benchmarks.md.
+bench: $(VENV)/.dev-deps assets
+	$(PY) scripts/bench.py

@@ -1,11 +1,13 @@
 """Filters of the lists and dashboards (django-filter): each filter is a query parameter, so
 every filtered view is a shareable URL."""
 
-import django_filters
-from django.db.models import Q
+from decimal import Decimal
 
-from bids.models import Envelope, Fund, FundingRound, SpendCategory, Tranche
-from forces.models import Force, Region
+import django_filters
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
+
+from bids.models import Bid, Envelope, Fund, FundingRound, Review, SpendCategory, Tranche
+from forces.models import Collaboration, Force, Region
 from fundtracker.years import fy_label
 
 
@@ -30,12 +32,14 @@ class AllocationFilter(django_filters.FilterSet):
     """
 
     fund = django_filters.ModelChoiceFilter(
+        label="Fund",
         field_name="award__bid__round__fund",
         to_field_name="slug",
         queryset=Fund.objects.order_by("name"),
         empty_label="All funds",
     )
     round = django_filters.ModelChoiceFilter(
+        label="Funding round",
         field_name="award__bid__round",
         to_field_name="slug",
         queryset=FundingRound.objects.published()
@@ -49,12 +53,14 @@ class AllocationFilter(django_filters.FilterSet):
         label="Financial year",
     )
     region = django_filters.ModelChoiceFilter(
+        label="Region",
         to_field_name="slug",
         queryset=Region.objects.order_by("name"),
         method="filter_region",
         empty_label="All regions",
     )
     force = django_filters.ModelChoiceFilter(
+        label="Force",
         to_field_name="slug",
         queryset=Force.objects.select_related("region").order_by("name"),
         method="filter_force",
@@ -108,6 +114,239 @@ class AllocationFilter(django_filters.FilterSet):
         return Envelope.objects.published().filter(
             Q(**{lookups[name]: value for name, value in chosen.items() if name in lookups})
         )
+
+    def error_messages(self) -> dict[str, str]:
+        """One plain message per bad parameter."""
+        return {name: " ".join(messages) for name, messages in self.form.errors.items()}
+
+
+# --------------------------------------------------------------------------- review queue
+
+# Bands of a bid's requested total: each band holds its lower bound and stops short of its upper.
+AMOUNT_BANDS = {
+    "under-250k": ("Under £250,000", None, Decimal("250000")),
+    "250k-to-1m": ("£250,000 to under £1 million", Decimal("250000"), Decimal("1000000")),
+    "1m-to-5m": ("£1 million to under £5 million", Decimal("1000000"), Decimal("5000000")),
+    "5m-and-over": ("£5 million and over", Decimal("5000000"), None),
+}
+
+# Every status but draft: drafts are the PCC office's own until submitted.
+QUEUE_STATUSES = [(value, label) for value, label in Bid.Status.choices if value != "draft"]
+
+# Statuses sort in the order of the workflow, not alphabetically.
+_STATUS_ORDER = Case(
+    *(When(status=value, then=Value(rank)) for rank, value in enumerate(Bid.Status.values)),
+    output_field=IntegerField(),
+)
+
+# Column of the queue → what it sorts by; the column names are the values of ``sort``.
+QUEUE_SORTS = {
+    "reference": "reference",
+    "title": "title",
+    "force": "lead_force__name",
+    "category": "spend_category__name",
+    "requested": "requested_total",
+    "status": "status",
+    "submitted": "submitted_at",
+    "score": "moderated_score",
+}
+
+
+class QueueOrderingFilter(django_filters.OrderingFilter):
+    """``sort`` of the review queue: a column of ``QUEUE_SORTS``, with ``-`` in front for
+    descending. Empty values (no category, no moderated score yet) come last either way,
+    statuses follow the workflow, and the primary key breaks ties so pages never overlap."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field = self.param_map[param.removeprefix("-")]
+        expression = _STATUS_ORDER if field == "status" else F(field)
+        if descending:
+            return expression.desc(nulls_last=True)
+        return expression.asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        params = [param for param in value or () if param]
+        if not params:
+            return qs
+        return qs.order_by(*(self.get_ordering_value(param) for param in params), "pk")
+
+
+class BidQueueFilter(django_filters.FilterSet):
+    """The review queue's filters, each a query parameter so a filtered queue is a shareable
+    URL: ``q`` (words of the reference or title), ``round``, ``status``, ``category``,
+    ``force`` (the lead force), ``region`` (the lead force's), ``collaboration`` (slugs, never
+    ids), ``amount`` (a band of the requested total, ``AMOUNT_BANDS``), ``assigned_to_me``,
+    ``conflicts`` and ``sort`` (``QueueOrderingFilter``).
+
+    Runs over ``Bid.objects.for_review_list()`` and needs ``request`` for ``assigned_to_me``.
+    A bad value leaves its filter out rather than emptying the list; ``error_messages()`` says
+    which and why.
+    """
+
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Reference or title",
+        max_length=200,
+        error_messages={"max_length": "Search for 200 characters or fewer"},
+    )
+    round = django_filters.ModelChoiceFilter(
+        to_field_name="slug",
+        queryset=FundingRound.objects.select_related("fund").order_by(
+            "-first_financial_year", "-opens_at", "name"
+        ),
+        empty_label="All rounds",
+        error_messages={
+            "invalid_choice": "There is no round “%(value)s”: showing bids of every round"
+        },
+    )
+    status = django_filters.ChoiceFilter(
+        choices=QUEUE_STATUSES,
+        empty_label="Any status",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a status: showing bids of every status"
+        },
+    )
+    category = django_filters.ModelChoiceFilter(
+        field_name="spend_category",
+        to_field_name="slug",
+        queryset=SpendCategory.objects.order_by("order", "name"),
+        empty_label="All categories",
+        label="Spend category",
+        error_messages={
+            "invalid_choice": "There is no spend category “%(value)s”: showing every category"
+        },
+    )
+    force = django_filters.ModelChoiceFilter(
+        field_name="lead_force",
+        to_field_name="slug",
+        queryset=Force.objects.order_by("name"),
+        empty_label="All forces",
+        label="Lead force",
+        error_messages={
+            "invalid_choice": "There is no force “%(value)s”: showing bids of every force"
+        },
+    )
+    region = django_filters.ModelChoiceFilter(
+        field_name="lead_force__region",
+        to_field_name="slug",
+        queryset=Region.objects.order_by("order", "name"),
+        empty_label="All regions",
+        label="Region of the lead force",
+        error_messages={
+            "invalid_choice": "There is no region “%(value)s”: showing bids of every region"
+        },
+    )
+    collaboration = django_filters.ModelChoiceFilter(
+        to_field_name="slug",
+        queryset=Collaboration.objects.order_by("name"),
+        empty_label="Any, or none",
+        error_messages={
+            "invalid_choice": "There is no collaboration “%(value)s”: showing bids of every "
+            "collaboration"
+        },
+    )
+    amount = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _, _) in AMOUNT_BANDS.items()],
+        method="filter_amount",
+        empty_label="Any amount",
+        label="Total requested",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not one of the amount bands: showing bids of "
+            "any amount"
+        },
+    )
+    # Tick boxes: 1 or true ticks them; anything else (0, false, nonsense) leaves them out.
+    assigned_to_me = django_filters.BooleanFilter(
+        method="filter_assigned_to_me",
+        widget=django_filters.widgets.BooleanWidget,
+        label="Assigned to me",
+    )
+    conflicts = django_filters.BooleanFilter(
+        method="filter_conflicts",
+        widget=django_filters.widgets.BooleanWidget,
+        label="Conflict of interest declared",
+    )
+    sort = QueueOrderingFilter(
+        fields=[(field, column) for column, field in QUEUE_SORTS.items()],
+        label="Sort by",
+        error_messages={
+            "invalid_choice": "The list cannot be sorted by “%(value)s”: showing the newest "
+            "submissions first"
+        },
+    )
+
+    class Meta:
+        model = Bid
+        fields = [
+            "q",
+            "round",
+            "status",
+            "category",
+            "force",
+            "region",
+            "collaboration",
+            "amount",
+            "assigned_to_me",
+            "conflicts",
+            "sort",
+        ]
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(Q(reference__icontains=word) | Q(title__icontains=word))
+        return queryset
+
+    def filter_amount(self, queryset, name, value):
+        _, low, high = AMOUNT_BANDS[value]
+        if low is not None:
+            queryset = queryset.filter(requested_total__gte=low)
+        if high is not None:
+            queryset = queryset.filter(requested_total__lt=high)
+        return queryset
+
+    def filter_assigned_to_me(self, queryset, name, value):
+        """Bids the signed-in analyst reviews; a review withdrawn by a conflict of interest no
+        longer counts as theirs."""
+        user = getattr(self.request, "user", None)
+        if not value or user is None or not user.is_authenticated:
+            return queryset
+        mine = Review.objects.filter(bid=OuterRef("pk"), reviewer=user).exclude(has_conflict=True)
+        return queryset.filter(Exists(mine))
+
+    def filter_conflicts(self, queryset, name, value):
+        """Bids flagged for reassignment, or where any reviewer has declared a conflict."""
+        if not value:
+            return queryset
+        conflicted = Review.objects.filter(bid=OuterRef("pk"), has_conflict=True)
+        return queryset.filter(Q(needs_reassignment=True) | Exists(conflicted))
+
+    @property
+    def chosen(self) -> dict:
+        """The filters in force by name, ``sort`` left out (empty until ``is_valid()``)."""
+        data = getattr(self.form, "cleaned_data", {}) or {}
+        return {
+            name: value
+            for name, value in data.items()
+            if name != "sort" and value not in (None, "", False)
+        }
+
+    @property
+    def sorting(self) -> list[str]:
+        """The valid ``sort`` values in force, such as ``["-requested"]``; empty by default."""
+        data = getattr(self.form, "cleaned_data", {}) or {}
+        return [param for param in data.get("sort") or () if param]
+
+    def counts_by_status(self) -> dict[str, int]:
+        """How many bids have each status under every other filter in force: the status filter
+        itself left out, so each count says what choosing that status would show. One query."""
+        self.is_valid()
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in {"status", "sort"}:
+                queryset = self.filters[name].filter(queryset, value)
+        rows = queryset.order_by().values("status").annotate(bids=Count("pk", distinct=True))
+        return {row["status"]: row["bids"] for row in rows}
 
     def error_messages(self) -> dict[str, str]:
         """One plain message per bad parameter."""

@@ -90,6 +90,26 @@ class FundingRoundQuerySet(models.QuerySet):
         """Rounds whose results have been published (nothing else of a round is public)."""
         return self.filter(results_published_at__lte=at or timezone.now())
 
+    def with_bid_counts(self):
+        """Each round's bids counted by stage, in one query: ``submitted_count`` (waiting for
+        reviewers), ``in_review_count`` (under review or waiting for a clarification),
+        ``awaiting_decision_count`` (moderated, recommended or not), ``approved_count``,
+        ``rejected_count`` and ``withdrawn_count`` (withdrawn after submission). Drafts are the
+        offices' own work and are not counted."""
+        status = Bid.Status
+
+        def count(*statuses, **also):
+            return models.Count("bids", filter=Q(bids__status__in=statuses, **also))
+
+        return self.annotate(
+            submitted_count=count(status.SUBMITTED),
+            in_review_count=count(status.UNDER_REVIEW, status.CLARIFICATION_REQUESTED),
+            awaiting_decision_count=count(status.RECOMMENDED, status.NOT_RECOMMENDED),
+            approved_count=count(status.APPROVED),
+            rejected_count=count(status.REJECTED),
+            withdrawn_count=count(status.WITHDRAWN, bids__submitted_at__isnull=False),
+        )
+
 
 class FundingRound(models.Model):
     """One call for bids to a fund, covering one or more financial years."""
@@ -161,6 +181,10 @@ class EnvelopeQuerySet(models.QuerySet):
         """Amount set aside, summed in the database, grouped by ``fields`` (see ``GROUPINGS``)."""
         groups = [ENVELOPE_GROUPINGS[f] for f in fields]
         return self.values(*groups).annotate(envelope=_money_sum("amount")).order_by(*groups)
+
+    def total(self) -> Decimal:
+        """Amount set aside over the QuerySet, summed in the database (zero when empty)."""
+        return self.aggregate(envelope=_money_sum("amount"))["envelope"]
 
 
 class Envelope(models.Model):
@@ -268,6 +292,103 @@ class BidQuerySet(models.QuerySet):
 
     def with_requested_total(self):
         return self.annotate(requested_total=_money_sum("funding_lines__amount"))
+
+    def competing(self):
+        """Submitted bids still asking for money, or granted it: neither withdrawn nor rejected."""
+        return self.exclude(
+            status__in=[Bid.Status.DRAFT, Bid.Status.WITHDRAWN, Bid.Status.REJECTED]
+        )
+
+    def requested_by_year(self):
+        """What the bids ask for in each financial year, summed in the database: rows of
+        ``financial_year``, ``requested`` and ``bids`` (how many of them ask for that year)."""
+        return (
+            self.values(financial_year=F("funding_lines__financial_year"))
+            .annotate(
+                requested=_money_sum("funding_lines__amount"),
+                bids=models.Count("pk", distinct=True),
+            )
+            .filter(financial_year__isnull=False)
+            .order_by("financial_year")
+        )
+
+    def awaiting_decision(self):
+        """Moderated bids waiting for an approver's decision: recommended or not."""
+        return self.filter(status__in=[Bid.Status.RECOMMENDED, Bid.Status.NOT_RECOMMENDED])
+
+    def for_funding_line(self):
+        """What the funding line ranks, in two queries however many bids: lead force,
+        collaboration and category joined, ``requested_total``, and the funding profile
+        prefetched in year order."""
+        return (
+            self.select_related("lead_force", "collaboration", "spend_category")
+            .with_requested_total()
+            .prefetch_related(
+                models.Prefetch(
+                    "funding_lines", queryset=FundingLine.objects.order_by("financial_year")
+                )
+            )
+        )
+
+    def for_panel_pack(self):
+        """``for_funding_line`` with what each bid's page of the panel pack shows, in a constant
+        number of queries: partner forces; ``panel_reviews``, the reviews that count (submitted,
+        no conflict) with reviewers and scores (``ReviewQuerySet.with_scores``); and
+        ``moderations``, the bid's moderation events with who moderated, newest first."""
+        return self.for_funding_line().prefetch_related(
+            models.Prefetch("partner_forces", queryset=Force.objects.order_by("name")),
+            models.Prefetch(
+                "reviews",
+                queryset=Review.objects.active().submitted().with_scores(),
+                to_attr="panel_reviews",
+            ),
+            models.Prefetch(
+                "events",
+                queryset=BidEvent.objects.filter(action=BidEvent.Action.MODERATED)
+                .select_related("actor")
+                .order_by("-at", "-id"),
+                to_attr="moderations",
+            ),
+        )
+
+    def for_review_list(self):
+        """Submitted bids (never drafts) with what the review queue and its CSV show, in one
+        query however many rows: round and fund, lead force and its region, spend category and
+        collaboration joined; ``requested_total`` (the funding profile summed);
+        ``reviews_assigned`` (reviewers not withdrawn by a conflict of interest),
+        ``reviews_submitted`` (of those) and ``reviews_conflicted``.
+
+        The review counts join the reviews once (``Count`` with ``filter``, ``distinct``); the
+        requested total is a subquery, since a sum over that join would count each funding line
+        once per reviewer.
+        """
+        money = models.DecimalField(**MONEY_FIELD)
+        lines = (
+            FundingLine.objects.filter(bid=OuterRef("pk"))
+            .order_by()
+            .values("bid")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        active = Q(reviews__has_conflict=False) | Q(reviews__has_conflict__isnull=True)
+        return (
+            self.exclude(status=Bid.Status.DRAFT)
+            .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
+            .annotate(
+                requested_total=Coalesce(
+                    models.Subquery(lines, output_field=money), Value(ZERO), output_field=money
+                ),
+                reviews_assigned=models.Count("reviews", filter=active, distinct=True),
+                reviews_submitted=models.Count(
+                    "reviews",
+                    filter=active & Q(reviews__submitted_at__isnull=False),
+                    distinct=True,
+                ),
+                reviews_conflicted=models.Count(
+                    "reviews", filter=Q(reviews__has_conflict=True), distinct=True
+                ),
+            )
+        )
 
 
 class Bid(models.Model):
@@ -468,6 +589,22 @@ class ReviewQuerySet(models.QuerySet):
         """Reviews that count: not withdrawn by a conflict of interest."""
         return self.exclude(has_conflict=True)
 
+    def with_scores(self):
+        """Reviewers joined and scores prefetched with their criteria in criterion order (two
+        queries however many reviews), oldest assignment first."""
+        return (
+            self.select_related("reviewer")
+            .prefetch_related(
+                models.Prefetch(
+                    "scores",
+                    queryset=Score.objects.select_related("criterion").order_by(
+                        "criterion__order", "criterion__name"
+                    ),
+                )
+            )
+            .order_by("assigned_at", "pk")
+        )
+
 
 class Review(models.Model):
     """One analyst's independent assessment of one bid."""
@@ -559,6 +696,126 @@ class AwardQuerySet(models.QuerySet):
     def with_money(self):
         """``paid`` and ``spent`` summed over each award's tranches."""
         return self.annotate(paid=_money_sum("tranches__paid"), spent=_money_sum("tranches__spent"))
+
+    def for_open_data(self):
+        """What the API and the 360Giving file show of each award, in three queries however
+        many awards: round, fund, lead force and category joined; tranches in year order and
+        partner forces by name prefetched. Narrow it to published awards first."""
+        return self.select_related(
+            "bid__round__fund", "bid__lead_force", "bid__spend_category"
+        ).prefetch_related(
+            models.Prefetch("tranches", queryset=Tranche.objects.order_by("financial_year")),
+            models.Prefetch("bid__partner_forces", queryset=Force.objects.order_by("name")),
+        )
+
+    def with_payments(self):
+        """Each tranche's payments prefetched, oldest first: one more query, after
+        ``for_open_data()`` (which prefetches the tranches in year order)."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "tranches__payments", queryset=Payment.objects.order_by("paid_on", "pk")
+            )
+        )
+
+    def for_public(self):
+        """Published awards with what the public pages show of their bid (round and fund, lead
+        force and its region, spend category, collaboration), fetched in the same query."""
+        return self.published().select_related(
+            "bid__round__fund",
+            "bid__lead_force__region",
+            "bid__spend_category",
+            "bid__collaboration",
+        )
+
+    def involving(self, force):
+        """Awards ``force`` leads or joins as one of the bid's partner forces."""
+        partner = Bid.partner_forces.through.objects.filter(bid=OuterRef("bid"), force=force)
+        return self.filter(Q(bid__lead_force=force) | Exists(partner))
+
+    def matching(self, text: str):
+        """Awards with every word of ``text`` in their reference, title, summary or the name of
+        their lead or a partner force (any case)."""
+        qs = self
+        for word in text.split():
+            partner = Bid.partner_forces.through.objects.filter(
+                bid=OuterRef("bid"), force__name__icontains=word
+            )
+            qs = qs.filter(
+                Q(bid__reference__icontains=word)
+                | Q(bid__title__icontains=word)
+                | Q(bid__summary__icontains=word)
+                | Q(bid__lead_force__name__icontains=word)
+                | Exists(partner)
+            )
+        return qs
+
+    class SpendTag(models.TextChoices):
+        """How an award's (or a tranche's) spend compares with its allocation."""
+
+        NONE = "none", "No spend reported yet"
+        UNDERSPEND = "underspend", "Underspend"
+        OVERSPEND = "overspend", "Overspend"
+        ON_TRACK = "on_track", "On track"
+
+    @classmethod
+    def spend_tag(cls) -> models.Case:
+        """The ``SpendTag`` of a row annotated with ``variance`` and ``spend_reported``: no spend
+        reported yet while no return is in, then overspend below zero, underspend above zero
+        and on track at zero."""
+        tag = cls.SpendTag
+        return models.Case(
+            models.When(spend_reported=False, then=Value(tag.NONE)),
+            models.When(variance__lt=0, then=Value(tag.OVERSPEND)),
+            models.When(variance__gt=0, then=Value(tag.UNDERSPEND)),
+            default=Value(tag.ON_TRACK),
+            output_field=models.CharField(max_length=10),
+        )
+
+    def with_variance(self, today=None):
+        """Each award's ``allocated``, ``paid`` and ``spent`` (verified) over its tranches, its
+        ``variance``, ``spend_reported`` and ``spend_tag`` (see ``spend_tag``), in the database.
+
+        Variance is the allocation less verified spend over the tranches whose outcome is known
+        by ``today`` (``TrancheQuerySet.settled_q``): financial years that have ended, closed
+        tranches, and any tranche whose verified spend has already passed its allocation. Years
+        still running are left out, since their money may yet be spent. Above zero is an
+        underspend, below zero an overspend. ``spend_reported`` is whether any spend return is
+        in (submitted or verified).
+        """
+        reported = SpendReturn.objects.filter(
+            tranche__award=OuterRef("pk"),
+            status__in=[SpendReturn.Status.SUBMITTED, SpendReturn.Status.VERIFIED],
+        )
+        return self.annotate(
+            allocated=_money_sum("tranches__amount"),
+            paid=_money_sum("tranches__paid"),
+            spent=_money_sum("tranches__spent"),
+            variance=_money_sum(
+                F("tranches__amount") - F("tranches__spent"),
+                filter=TrancheQuerySet.settled_q(today, prefix="tranches__"),
+            ),
+            spend_reported=Exists(reported),
+        ).annotate(spend_tag=self.spend_tag())
+
+    def for_money_list(self, today=None):
+        """Every award, in any round and published or not (the Home Office's view), with the
+        ``with_variance`` figures, lead force and round; the newest round first."""
+        return (
+            self.with_variance(today)
+            .select_related("bid__lead_force", "bid__round__fund")
+            .order_by("-bid__round__first_financial_year", "bid__reference", "pk")
+        )
+
+    def money_totals(self) -> dict[str, Decimal]:
+        """``count`` of awards and the sums of ``allocated``, ``paid``, ``spent`` and
+        ``variance`` over a QuerySet from ``with_variance()``, filtered or not."""
+        names = ("allocated", "paid", "spent", "variance")
+        # Each sum under a name of its own: an aggregate named like the annotation it sums
+        # replaces that annotation, and the inner query then has nothing to sum.
+        totals = self.order_by().aggregate(
+            count=models.Count("pk"), **{f"total_{name}": _money_sum(name) for name in names}
+        )
+        return {"count": totals["count"], **{name: totals[f"total_{name}"] for name in names}}
 
 
 class Award(models.Model):
@@ -655,13 +912,12 @@ class TrancheQuerySet(models.QuerySet):
         return self.annotate(
             share_force=Coalesce("award__shares__force", "award__bid__lead_force"),
             share_region=Coalesce("award__shares__force__region", "award__bid__lead_force__region"),
-        ).alias(
             # × 0.01 rather than ÷ 100: SQLite would divide two integers as integers.
             share_fraction=Coalesce(
                 F("award__shares__percent") * Value(Decimal("0.01")),
                 Value(Decimal(1)),
                 output_field=models.DecimalField(max_digits=9, decimal_places=6),
-            )
+            ),
         )
 
     def _money(self, *fields: str):
@@ -715,6 +971,38 @@ class TrancheQuerySet(models.QuerySet):
         narrowed after ``split_by_share()``)."""
         qs, sums = self._money()
         return qs.aggregate(**sums)
+
+    @staticmethod
+    def settled_q(today=None, prefix: str = "") -> Q:
+        """Tranches whose spend outcome is known by ``today``: of a financial year that has
+        ended (its 31 March has passed), closed, or with verified spend already past the
+        allocation. ``prefix`` reaches them from another model (``"tranches__"``)."""
+        from fundtracker.years import fy_of
+
+        this_year = fy_of(today or timezone.localdate())
+        return (
+            Q(**{f"{prefix}financial_year__lt": this_year})
+            | Q(**{f"{prefix}status": Tranche.Status.CLOSED})
+            | Q(**{f"{prefix}spent__gt": F(f"{prefix}amount")})
+        )
+
+    def with_variance(self, today=None):
+        """Each tranche's ``variance`` (allocation less verified spend once its outcome is known,
+        see ``settled_q``; ``None`` while its year runs), ``spend_reported`` (a return is in,
+        submitted or verified) and ``spend_tag``: the rule of ``AwardQuerySet.with_variance``
+        for one year."""
+        reported = SpendReturn.objects.filter(
+            tranche=OuterRef("pk"),
+            status__in=[SpendReturn.Status.SUBMITTED, SpendReturn.Status.VERIFIED],
+        )
+        return self.annotate(
+            variance=models.Case(
+                models.When(self.settled_q(today), then=F("amount") - F("spent")),
+                default=None,
+                output_field=models.DecimalField(**MONEY_FIELD),
+            ),
+            spend_reported=Exists(reported),
+        ).annotate(spend_tag=AwardQuerySet.spend_tag())
 
 
 class Tranche(models.Model):
@@ -782,6 +1070,36 @@ class Payment(models.Model):
         return f"{self.tranche} paid {self.amount} on {self.paid_on}"
 
 
+class SpendReturnQuerySet(models.QuerySet):
+    def awaiting_verification(self):
+        """Returns submitted and neither verified nor sent back, oldest first, with what the
+        verification queue shows: the award, its lead force and round, ``spent_if_accepted``
+        (the tranche's verified spend with this return) and ``over_allocation`` (accepting it
+        would take verified spend past the tranche's allocation)."""
+        return (
+            self.filter(status=SpendReturn.Status.SUBMITTED)
+            .select_related("tranche__award__bid__lead_force", "tranche__award__bid__round__fund")
+            .annotate(
+                spent_if_accepted=models.ExpressionWrapper(
+                    F("tranche__spent") + F("amount_spent"),
+                    output_field=models.DecimalField(**MONEY_FIELD),
+                )
+            )
+            .annotate(
+                over_allocation=models.Case(
+                    models.When(spent_if_accepted__gt=F("tranche__amount"), then=Value(True)),
+                    default=Value(False),
+                    output_field=models.BooleanField(),
+                )
+            )
+            .order_by("submitted_at", "pk")
+        )
+
+    def total_spent(self) -> Decimal:
+        """The amount spent over the returns of the QuerySet, summed in the database."""
+        return self.aggregate(total=_money_sum("amount_spent"))["total"]
+
+
 class SpendReturn(models.Model):
     """What the office spent of a tranche in one quarter of its financial year."""
 
@@ -806,6 +1124,7 @@ class SpendReturn(models.Model):
     returned_reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = SpendReturnQuerySet.as_manager()
 
     class Meta:
         ordering = ["tranche", "quarter"]

@@ -1,9 +1,12 @@
-"""A bid's history in plain words, for the PCC office: what happened, who did it and when.
+"""A bid's history in plain words: what happened, who did it, when and why.
 
-The office sees every step of its bid except the inside of the assessment: who reviews it,
-individual reviews and scores, declared conflicts of interest and the moderation notes stay
-with the Home Office. People at the Home Office appear as "Home Office"; people in a PCC
-office by name (see docs/decisions/0008-portal-following.md).
+The PCC office (``timeline``) sees every step of its bid except the inside of the assessment:
+who reviews it, individual reviews and scores, declared conflicts of interest and the
+moderation notes stay with the Home Office. People at the Home Office appear as "Home Office";
+people in a PCC office by name (see docs/decisions/0008-portal-following.md).
+
+The review workspace (``review_timeline``) sees every event, everyone by name, and each change
+of status.
 """
 
 import datetime
@@ -112,3 +115,65 @@ def timeline_item(event: BidEvent) -> TimelineItem | None:
 def timeline(events: Iterable[BidEvent]) -> list[TimelineItem]:
     """``events`` (from ``bid_events``) as timeline items, in the same order."""
     return [item for item in map(timeline_item, events) if item is not None]
+
+
+# --------------------------------------------------------------------------- review workspace
+
+SYSTEM = "The system"
+
+
+def review_events(bid: Bid):
+    """Every event of the bid, newest first, with who acted and their office (one query)."""
+    return bid.events.select_related("actor__office__force").order_by("-at", "-id")
+
+
+def person_name(user) -> str:
+    """A user's full name, or their username when they have not given one."""
+    return user.get_full_name() or user.get_username()
+
+
+def review_actor_name(event: BidEvent) -> str:
+    """Whoever acted, by name, with the force whose PCC office they work in."""
+    actor = event.actor
+    if actor is None:
+        return SYSTEM
+    office = getattr(actor, "office", None)
+    if office is None:
+        return person_name(actor)
+    return f"{person_name(actor)} ({office.force.short_name} PCC office)"
+
+
+def review_timeline_item(event: BidEvent, *, hide_note: bool = False) -> TimelineItem:
+    """``event`` with its note (unless ``hide_note``) and, when it moved the bid, the statuses
+    before and after."""
+    parts = []
+    if event.from_status and event.to_status and event.from_status != event.to_status:
+        parts.append(
+            f"Status changed from {Status(event.from_status).label.lower()} "
+            f"to {Status(event.to_status).label.lower()}."
+        )
+    if event.note and not hide_note:
+        parts.append(event.note)
+    return TimelineItem(
+        title=event.get_action_display(),
+        by=review_actor_name(event),
+        at=event.at,
+        description="\n\n".join(parts),
+    )
+
+
+def review_timeline(events: Iterable[BidEvent], *, reviewing=None) -> list[TimelineItem]:
+    """``events`` (from ``review_events``) as timeline items, in the same order.
+
+    ``reviewing``: a reviewer who has not submitted their own review yet, who must not learn
+    the recommendation and score of anyone else's, noted on "Review submitted".
+    """
+    return [
+        review_timeline_item(
+            event,
+            hide_note=reviewing is not None
+            and event.action == Action.REVIEW_SUBMITTED
+            and event.actor_id != reviewing.pk,
+        )
+        for event in events
+    ]

@@ -8,19 +8,37 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from bids.models import FundingRound, Tranche
+from bids.models import Envelope, FundingRound, Tranche
+from fundtracker.cache import cache_public
+
+# The first Police Transformation Fund round, the one the public record reports most.
+FIRST_PTF_YEAR = 2016
 
 
 @login_not_required
+@cache_public
 @require_safe
 def home(request):
-    """Headline figures of the published results and the latest round."""
+    """Headline figures of the published results, the latest round and the ways in."""
+    rounds = list(
+        FundingRound.objects.published()
+        .select_related("fund")
+        .order_by("-results_published_at", "name")
+    )
+    first_round = next(
+        (
+            r
+            for r in reversed(rounds)
+            if r.first_financial_year == FIRST_PTF_YEAR and r.fund.code == "PTF"
+        ),
+        None,
+    )
     context = {
         "totals": Tranche.objects.published().totals(),
-        "latest_round": FundingRound.objects.published()
-        .select_related("fund")
-        .order_by("-results_published_at")
-        .first(),
+        "set_aside": Envelope.objects.published().total(),
+        "latest_round": rounds[0] if rounds else None,
+        "first_round": first_round,
+        "rounds": rounds,
         "open_rounds": FundingRound.objects.open(),
     }
     return render(request, "home.html", context)

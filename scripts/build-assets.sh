@@ -39,10 +39,16 @@ for file in "$GOVUK/govuk-frontend.min.js" "$GOVUK/govuk-frontend.min.js.map" \
 done
 cat > "$OUT/js/application.mjs" <<'JS'
 import { initAll as initGovukFrontend } from "./govuk-frontend.min.js";
-import { initAll as initMojFrontend } from "./moj-frontend.min.js";
+import { FilterToggleButton, initAll as initMojFrontend } from "./moj-frontend.min.js";
 
 initGovukFrontend();
 initMojFrontend();
+
+// MOJ Frontend leaves its filter toggle out of initAll. Started here, it tucks a filter panel
+// behind a "Show filter" button on narrow screens; without scripts the filter sits above the list.
+for (const filter of document.querySelectorAll('[data-module="moj-filter"]')) {
+  new FilterToggleButton(filter);
+}
 JS
 
 # The accessible autocomplete, for the few pages that load it themselves (it is not part of
@@ -51,7 +57,9 @@ for file in "$AUTOCOMPLETE/accessible-autocomplete.min.js" \
     "$AUTOCOMPLETE/accessible-autocomplete.min.js.map"; do
     cp "$file" "$OUT/js/"
 done
-cp "$AUTOCOMPLETE/accessible-autocomplete.min.css" "$OUT/css/"
+# With its source map: the production static storage follows the map comment and fails without it.
+cp "$AUTOCOMPLETE/accessible-autocomplete.min.css" "$AUTOCOMPLETE/accessible-autocomplete.min.css.map" \
+    "$OUT/css/"
 cp static/src/autocomplete.mjs "$OUT/js/autocomplete.mjs"
 
 echo "build-assets: built $OUT"

@@ -129,6 +129,24 @@ def bid_decide(
     """
     bid = lock_bid(bid)
     require(permissions.is_approver(by), "Only approvers can decide on bids.")
+    if bid.is_decided:
+        # Two approvers on the same bid: the second waited for the lock and is told who won.
+        decision = (
+            bid.events.filter(action__in=[Action.APPROVED, Action.REJECTED, Action.IMPORTED])
+            .select_related("actor")
+            .order_by("-at", "-id")
+            .first()
+        )
+        who, when = "another approver", ""
+        if decision is not None:
+            at = timezone.localtime(decision.at)
+            when = f" on {at.day} {at:%B %Y}"
+            if decision.actor is not None:
+                who = decision.actor.get_full_name() or decision.actor.get_username()
+        raise WorkflowError(
+            f"Bid {bid.reference} has already been decided by {who}: it was "
+            f"{bid.get_status_display().lower()}{when}."
+        )
     require(
         permissions.can_decide(by, bid),
         "You reviewed this bid, so another approver must decide it.",
@@ -138,7 +156,10 @@ def bid_decide(
         reasons = require_text(reasons, "Give the reasons for rejecting the bid.")
         return move_bid(bid, Status.REJECTED, Action.REJECTED, by, note=reasons)
     if tranches is None:
-        tranches = dict(bid.funding_lines.values_list("financial_year", "amount"))
+        # The requested profile, without years that ask for nothing: a £0 tranche pays nothing.
+        tranches = dict(
+            bid.funding_lines.filter(amount__gt=0).values_list("financial_year", "amount")
+        )
     award = award_create(
         bid=bid,
         tranches=tranches,
@@ -303,7 +324,12 @@ def spend_return_verify(
         tranche.spent += spend.amount_spent
         tranche._history_user = by
         tranche.save()
-        record_event(tranche.award.bid, Action.SPEND_RETURN_VERIFIED, by, note=label)
+        record_event(
+            tranche.award.bid,
+            Action.SPEND_RETURN_VERIFIED,
+            by,
+            note=f"{label}: {format_gbp(spend.amount_spent)} verified",
+        )
     else:
         spend.status = SpendReturn.Status.RETURNED
         spend.returned_reason = require_text(reason, "Say why the return is sent back.")
@@ -324,7 +350,17 @@ def round_publish_results(*, funding_round: FundingRound, by: User) -> FundingRo
         status__in=[Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.DRAFT]
     ).count()
     if undecided:
-        raise WorkflowError(f"{undecided} bid(s) in {funding_round} still await a decision.")
+        bids = "1 bid" if undecided == 1 else f"{undecided} bids"
+        raise WorkflowError(
+            f"{bids} in {funding_round} still {'awaits' if undecided == 1 else 'await'} a "
+            "decision: every submitted bid must be approved, rejected or withdrawn before the "
+            "results are published."
+        )
+    if funding_round.is_open():
+        raise WorkflowError(
+            f"{funding_round} is still open for bids: publish its results once it has closed "
+            "and every bid is decided."
+        )
     funding_round.results_published_at = timezone.now()
     funding_round.status = FundingRound.Status.DECIDED
     funding_round.save()

@@ -1,7 +1,7 @@
 """Review: reviewers, conflicts of interest, scores, clarifications and moderation."""
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -238,10 +238,21 @@ def bid_moderate(
         raise WorkflowError("No reviewer without a conflict of interest has been assigned.")
     outstanding = reviews.filter(submitted_at__isnull=True).count()
     if outstanding:
-        raise WorkflowError(f"{outstanding} assigned review(s) have not been submitted yet.")
-    score = Decimal(moderated_score)
-    if not Decimal(0) <= score <= Decimal(100):
+        raise WorkflowError(
+            "1 assigned review has not been submitted yet."
+            if outstanding == 1
+            else f"{outstanding} assigned reviews have not been submitted yet."
+        )
+    try:
+        score = Decimal(str(moderated_score).strip())
+        in_range = score.is_finite() and Decimal(0) <= score <= Decimal(100)
+    except (InvalidOperation, ValueError):
+        in_range = False
+    if not in_range:
         raise WorkflowError("The moderated score is out of 100: enter a number from 0 to 100.")
+    if score != score.quantize(Decimal("0.01"), rounding=ROUND_DOWN):
+        raise WorkflowError("The moderated score can have at most two decimal places.")
+    score = score.quantize(Decimal("0.01"))
     reason = require_text(reason, "Give the reason for the moderation outcome.")
     to = Status.RECOMMENDED if recommended else Status.NOT_RECOMMENDED
     return move_bid(

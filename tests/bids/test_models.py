@@ -272,8 +272,8 @@ def test_totals_by_category_and_envelopes(east_midlands):
 
 
 def test_a_force_narrowed_split_counts_only_its_share(east_midlands):
-    leicestershire = Tranche.objects.published().split_by_share().filter(
-        share_force=force("leicestershire").pk
+    leicestershire = (
+        Tranche.objects.published().split_by_share().filter(share_force=force("leicestershire").pk)
     )
     assert leicestershire.totals() == {
         "allocated": Decimal("1435000.00"),
@@ -294,9 +294,7 @@ def test_a_region_narrowed_split_counts_its_forces_shares(east_midlands):
     from forces.models import Region
 
     yorkshire = Region.objects.get(slug="yorkshire-and-the-humber")
-    totals = (
-        Tranche.objects.published().split_by_share().filter(share_region=yorkshire.pk).totals()
-    )
+    totals = Tranche.objects.published().split_by_share().filter(share_region=yorkshire.pk).totals()
     assert totals["allocated"] == Decimal("700000.00")
 
 

@@ -39,7 +39,7 @@ def test_an_anonymous_page_is_built_once_and_then_served_from_the_cache():
 
 
 def test_each_query_string_is_its_own_entry():
-    view, calls = counting_view()
+    view, _calls = counting_view()
     view(get("/allocations/?category=digital"))
     other = view(get("/allocations/?category=forensics"))
     assert other.content == b"call 2"
@@ -48,7 +48,7 @@ def test_each_query_string_is_its_own_entry():
 def test_a_change_to_public_data_empties_the_cache_once_committed(
     db, django_capture_on_commit_callbacks
 ):
-    view, calls = counting_view()
+    view, _calls = counting_view()
     view(get("/allocations/"))
     before = public_generation()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -66,7 +66,7 @@ def test_a_change_to_public_data_empties_the_cache_once_committed(
 
 
 def test_signed_in_users_get_a_fresh_private_page(db):
-    view, calls = counting_view()
+    view, _calls = counting_view()
     user = UserFactory()
     view(get("/allocations/", user))
     response = view(get("/allocations/", user))

@@ -1,3 +1,4 @@
+import datetime
 import re
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils.functional import SimpleLazyObject
 
 from fundtracker import views
 from tests.factories import (
+    EnvelopeFactory,
     FundingRoundFactory,
     OfficeMemberFactory,
     TrancheFactory,
@@ -86,10 +88,49 @@ def test_home_query_count_does_not_grow_with_rounds_and_awards(
         published_tranche(round=round_, financial_year=2017)
         FundingRoundFactory()
 
-    with django_assert_max_num_queries(3):
+    # Published rounds, tranche totals, envelope total and open rounds.
+    with django_assert_max_num_queries(4):
         response = client.get("/")
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_home_leads_to_the_allocations_by_category_the_first_round_forces_and_open_data(client):
+    first = FundingRoundFactory(published=True, name="2016/17 round 1", slug="ptf-2016-17-round-1")
+    published_tranche(round=first)
+    latest = FundingRoundFactory(
+        published=True,
+        name="2017/18 round 1",
+        slug="ptf-2017-18-round-1",
+        first_financial_year=2017,
+    )
+    latest.results_published_at = first.results_published_at + datetime.timedelta(hours=1)
+    latest.save()
+    EnvelopeFactory(round=first, amount=Decimal("4600000.00"))
+    EnvelopeFactory(round=FundingRoundFactory(closed=True), amount=Decimal("9000000.00"))
+
+    html = client.get("/").content.decode()
+
+    assert 'href="/allocations/#spend-categories">See allocations by spend category</a>' in html
+    assert 'href="/allocations/?round=ptf-2016-17-round-1">the 2016/17 round 1 allocations' in html
+    assert 'href="/allocations/?round=ptf-2017-18-round-1">' in html
+    assert 'href="/forces/"' in html
+    assert 'href="/open-data/"' in html
+    # Set aside counts the envelopes of published rounds only.
+    assert "£4.6m" in html
+    assert "£9m" not in html
+
+
+@pytest.mark.django_db
+def test_home_is_served_from_the_cache_to_a_second_visitor(client, django_assert_num_queries):
+    published_tranche()
+    assert client.get("/")["X-Cache"] == "miss"
+
+    with django_assert_num_queries(0):
+        response = client.get("/")
+
+    assert response["X-Cache"] == "hit"
 
 
 @pytest.mark.django_db

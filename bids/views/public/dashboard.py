@@ -1,20 +1,267 @@
-"""Public allocation dashboard, its CSV and its PDF report."""
+"""Public allocation dashboard, its CSV and its PDF report.
 
-from django.http import Http404
-from django.urls import path
+All three read the same query parameters through ``AllocationFilter``, so a filtered page, its
+CSV and its PDF are one shareable URL apart. Only published results appear. A bad parameter
+never breaks the page: it names the filter in an error summary and leaves that filter out; the
+downloads answer 400 with a plain message instead, since a file cannot show the error.
+"""
+
+import csv
+import io
+from dataclasses import asdict
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_not_required
+from django.forms.utils import ErrorList
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+
+from bids import charts
+from bids.allocations import (
+    CSV_HEADER,
+    PDF_AWARDS,
+    TOP_AWARDS,
+    Dashboard,
+    csv_rows,
+    last_changed,
+)
+from bids.filters import AllocationFilter
+from fundtracker.cache import cache_public
+from fundtracker.pdf import render_pdf
+from fundtracker.years import fy_label
+
+# What each parameter is called in a sentence, and why a value can be wrong.
+FILTER_PROBLEMS = {
+    "fund": "Choose a fund from the list: there is no fund “{value}”",
+    "round": (
+        "Choose a funding round from the list: “{value}” is not a round with published results"
+    ),
+    "financial_year": (
+        "Choose a financial year from the list: “{value}” is not a year with published allocations"
+    ),
+    "region": "Choose a region from the list: there is no region “{value}”",
+    "force": "Choose a force from the list: there is no force “{value}”",
+    "category": "Choose a spend category from the list: there is no spend category “{value}”",
+}
+FILTER_LABELS = {
+    "fund": "Fund",
+    "round": "Funding round",
+    "financial_year": "Financial year",
+    "region": "Region",
+    "force": "Force",
+    "category": "Spend category",
+}
 
 
-def allocations(request, **kwargs):
-    raise Http404
+def allocation_filter(params) -> AllocationFilter:
+    """The filter bound to ``params`` and validated, with one readable message in the form for
+    each bad parameter (the filter itself is then left out)."""
+    filterset = AllocationFilter(params)
+    filterset.is_valid()
+    for name in filterset.error_messages():
+        # Echoed back to the visitor: printable characters only, and not too many of them.
+        raw = "".join(ch for ch in str(params.get(name, "")) if ch.isprintable())
+        value = Truncator(raw).chars(40)
+        message = FILTER_PROBLEMS.get(name, "Choose a value from the list").format(value=value)
+        filterset.form.errors[name] = ErrorList([message])
+    return filterset
 
 
+def filter_params(chosen: dict) -> dict[str, str]:
+    """The query parameters of the chosen filters: slugs, and start years for years."""
+    return {
+        name: str(getattr(value, "slug", value))
+        for name, value in chosen.items()
+        if name in FILTER_LABELS
+    }
+
+
+def filter_text(name: str, value) -> str:
+    return fy_label(value) if name == "financial_year" else str(value)
+
+
+def _query(params: dict) -> str:
+    return f"?{urlencode(params)}" if params else ""
+
+
+def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None) -> dict:
+    """What the page and the PDF show for ``filterset``: the figures, charts and the filters
+    in force. ``awards`` is how many of the largest awards to list (the page's top ten when
+    ``None``)."""
+    dashboard = Dashboard(filterset)
+    chosen = dashboard.chosen
+    params = filter_params(chosen)
+    query = _query(params)
+    page_url = reverse("public:allocations")
+    chosen_tags = [
+        {
+            "name": name,
+            "label": FILTER_LABELS[name],
+            "text": filter_text(name, chosen[name]),
+            "href": page_url + _query({k: v for k, v in params.items() if k != name}),
+        }
+        for name in FILTER_LABELS
+        if name in chosen
+    ]
+    description = ", ".join(tag["text"] for tag in chosen_tags)
+    scope = f" ({description})" if description else ""
+    categories = dashboard.by_category
+    years = dashboard.by_year
+    regions = dashboard.by_region
+    money_series = [charts.ALLOCATED, charts.SPENT]
+    category_series = money_series if dashboard.narrowed else [charts.SET_ASIDE, *money_series]
+    return {
+        "filter": filterset,
+        "form": filterset.form,
+        "filter_fields": [(filterset.form[name], label) for name, label in FILTER_LABELS.items()],
+        "filter_summary": [
+            (label, filter_text(name, chosen[name]) if name in chosen else "All")
+            for name, label in FILTER_LABELS.items()
+        ],
+        "problems": filterset.form.errors,
+        "chosen": chosen,
+        "chosen_tags": chosen_tags,
+        "filter_description": description,
+        "narrowed": dashboard.narrowed,
+        "query": query,
+        "page_url": page_url,
+        "csv_url": reverse("public:allocations_csv") + query,
+        "pdf_url": reverse("public:allocations_pdf") + query,
+        "awards_url": reverse("public:award_list") + query,
+        "headline": dashboard.headline,
+        "categories": categories,
+        "years": years,
+        "regions": regions,
+        "forces": dashboard.by_force,
+        "awards": dashboard.awards(awards or TOP_AWARDS),
+        "award_count": dashboard.award_count,
+        "last_changed": last_changed(),
+        "category_chart": charts.bar_chart(
+            chart_id="chart-categories",
+            title=f"Set aside, allocated and spent by spend category{scope}",
+            description=(
+                f"Bars from zero for each of {len(categories)} spend categories: "
+                + ", ".join(s.label.lower() for s in category_series)
+                + ". The table has the same figures."
+            ),
+            rows=[asdict(row) for row in categories],
+            series=category_series,
+        ),
+        "year_chart": charts.bar_chart(
+            chart_id="chart-years",
+            title=f"Allocated and spent by financial year{scope}",
+            description=(
+                f"Bars from zero for each of {len(years)} financial years, earliest first: "
+                "allocated and spent. The table has the same figures."
+            ),
+            rows=[asdict(row) for row in years],
+            series=money_series,
+        ),
+        "region_chart": charts.bar_chart(
+            chart_id="chart-regions",
+            title=f"Allocated and spent by region{scope}",
+            description=(
+                f"Bars from zero for each of {len(regions)} regions: allocated and spent, "
+                "collaborations split between their forces' regions. The table has the same "
+                "figures."
+            ),
+            rows=[asdict(row) for row in regions],
+            series=money_series,
+        ),
+    }
+
+
+class AllocationsView(TemplateView):
+    """The dashboard: headline figures, then set aside against allocated by spend category,
+    the trend by year, regions and the largest awards, each as a chart and a table."""
+
+    template_name = "bids/public/allocations/allocations.html"
+
+    def get_context_data(self, **kwargs):
+        filterset = allocation_filter(self.request.GET)
+        return {**super().get_context_data(**kwargs), **dashboard_context(filterset)}
+
+
+def _bad_request(filterset: AllocationFilter) -> HttpResponseBadRequest:
+    lines = [
+        f"Bad value for the parameter {name}: {errors[0]}."
+        for name, errors in filterset.form.errors.items()
+    ]
+    return HttpResponseBadRequest("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def _filename(chosen: dict, extension: str) -> str:
+    # Slugs and years only, so the name needs no quoting.
+    parts = ["allocations", *filter_params(chosen).values()]
+    return f"{'-'.join(parts)}.{extension}"
+
+
+class _Lines:
+    """CSV lines written in batches, so the response streams a few kB at a time."""
+
+    BATCH = 500
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __iter__(self):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(CSV_HEADER)
+        count = 0
+        for row in self.rows:
+            writer.writerow(row)
+            count += 1
+            if count == self.BATCH:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+                count = 0
+        yield buffer.getvalue()
+
+
+@login_not_required
+@require_safe
 def allocations_csv(request, **kwargs):
-    raise Http404
+    """One row per tranche under the page's filters (RFC 4180, UTF-8, a header row), streamed
+    from one query."""
+    filterset = allocation_filter(request.GET)
+    if filterset.form.errors:
+        return _bad_request(filterset)
+    # Built once with a stand-in reference, rather than reversed for every row.
+    head, _, tail = request.build_absolute_uri(
+        reverse("public:award_detail", args=["REF"])
+    ).rpartition("REF")
+    award_url = f"{head}{{ref}}{tail}"
+    rows = csv_rows(filterset, award_url=award_url, generated=timezone.now())
+    response = StreamingHttpResponse(_Lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(filterset.chosen, "csv")}"'
+    return response
 
 
+@login_not_required
+@cache_public
+@require_safe
 def allocations_pdf(request, **kwargs):
-    raise Http404
+    """The dashboard as an A4 report: the filters and date, the headline figures, the charts
+    and tables, and the largest awards."""
+    filterset = allocation_filter(request.GET)
+    if filterset.form.errors:
+        return _bad_request(filterset)
+    context = dashboard_context(filterset, awards=PDF_AWARDS)
+    context["generated_at"] = timezone.localtime()
+    context["pdf_awards"] = PDF_AWARDS
+    pdf = render_pdf("pdf/allocations.html", context, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(filterset.chosen, "pdf")}"'
+    return response
 
+
+allocations = login_not_required(cache_public(AllocationsView.as_view()))
 
 urlpatterns = [
     path("allocations/", allocations, name="allocations"),

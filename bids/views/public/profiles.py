@@ -1,44 +1,373 @@
-"""Public profiles: forces, regions, collaborations, categories and awards."""
+"""Public profiles: forces, regions, collaborations, spend categories and awards.
 
-from django.http import Http404
-from django.urls import path
+Anyone may read them without signing in. They show only published results, through
+``bids.profiles``, and are served from the public cache. A wrong query parameter (an unknown
+filter value or sort column) answers 400 with an error summary, never a 500.
+"""
 
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.text import slugify
+from django.views.generic import TemplateView
 
-def force_list(request, **kwargs):
-    raise Http404
+from bids import profiles
+from bids.filters import AllocationFilter
+from bids.models import Award, Envelope, SpendCategory, Tranche
+from bids.profiles import Column, Money, Sorting, date_column, money_column
+from forces.models import Collaboration, Force, Region
+from fundtracker.cache import cache_public
+from fundtracker.years import fy_label
 
-
-def force_detail(request, **kwargs):
-    raise Http404
-
-
-def region_list(request, **kwargs):
-    raise Http404
-
-
-def region_detail(request, **kwargs):
-    raise Http404
-
-
-def collaboration_detail(request, **kwargs):
-    raise Http404
-
-
-def category_list(request, **kwargs):
-    raise Http404
+HOME = {"text": "Home", "href": "/"}
+SEARCH_MAX_LENGTH = 200
 
 
-def category_detail(request, **kwargs):
-    raise Http404
+def public(view_class):
+    """A public page: no sign-in, served from the public cache."""
+    return login_not_required(cache_public(view_class.as_view()))
 
 
-def award_list(request, **kwargs):
-    raise Http404
+def crumb(text: str, name: str, *args) -> dict:
+    return {"text": text, "href": reverse(name, args=args)}
 
 
-def award_detail(request, **kwargs):
-    raise Http404
+class ProfileView(TemplateView):
+    """A public page with breadcrumbs. ``errors`` in the context (``{"href", "text"}`` for the
+    error summary) make it answer 400."""
 
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        return self.render_to_response(context, status=400 if context.get("errors") else 200)
+
+
+# --------------------------------------------------------------------------- forces
+
+FORCE_COLUMNS = [
+    Column("name", "Name"),
+    Column("region", "Region"),
+    money_column("allocated", "Allocated"),
+    money_column("per_head", "Per head"),
+    money_column("spent", "Spent"),
+]
+FORCE_SORT_KEYS = {
+    "name": lambda row: row.force.name.lower(),
+    "region": lambda row: row.force.region.name.lower(),
+    "allocated": lambda row: row.money.allocated,
+    "per_head": lambda row: row.per_head,
+    "spent": lambda row: row.money.spent,
+}
+KIND_PLURALS = {
+    Force.Kind.TERRITORIAL: "Territorial forces",
+    Force.Kind.NATIONAL: "National forces",
+    Force.Kind.NATIONAL_BODY: "National bodies",
+}
+
+
+class ForceListView(ProfileView):
+    """Every force and national body with its region, policing body and money, in one table a
+    kind (territorial forces, national forces, national bodies), sortable."""
+
+    template_name = "bids/public/profiles/force_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        sorting = Sorting(FORCE_COLUMNS, self.request.GET.get("sort"), default="name")
+        rows = sorting.apply(
+            profiles.force_rows(Force.objects.all()),
+            FORCE_SORT_KEYS,
+            tiebreak=lambda row: row.force.name.lower(),
+        )
+        groups = []
+        for kind, label in KIND_PLURALS.items():
+            kind_rows = [row for row in rows if row.force.kind == kind]
+            if kind_rows:
+                groups.append(
+                    {
+                        "id": slugify(label),
+                        "label": label,
+                        "rows": kind_rows,
+                        "per_head": kind == Force.Kind.TERRITORIAL,
+                        "totals": profiles.forces_total(Force.objects.filter(kind=kind)),
+                    }
+                )
+        errors = []
+        if sorting.error and groups:
+            errors.append({"href": f"#{groups[0]['id']}", "text": sorting.error})
+        context.update(
+            breadcrumbs=[HOME],
+            errors=errors,
+            groups=groups,
+            force_count=len(rows),
+            totals=profiles.forces_total(),
+            sorting=sorting,
+            headers=sorting.headers,
+            population_years=sorted(
+                {row.force.population_year for row in rows if row.force.population_year}
+            ),
+        )
+        return context
+
+
+class ForceDetailView(ProfileView):
+    """One force: who it is, its money (its share of every award), its awards and
+    collaborations."""
+
+    template_name = "bids/public/profiles/force_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        force = get_object_or_404(Force.objects.select_related("region"), slug=kwargs["slug"])
+        tranches = profiles.force_tranches(force)
+        totals = Money.of(tranches.totals())
+        led, partnered = profiles.force_awards(force)
+        context.update(
+            breadcrumbs=[HOME, crumb("Forces", "public:force_list")],
+            force=force,
+            totals=totals,
+            per_head=profiles.per_head(totals.allocated, force.population),
+            by_year=profiles.by_year(tranches),
+            led=led,
+            partnered=partnered,
+            memberships=force.memberships.select_related("collaboration").order_by(
+                "collaboration__name"
+            ),
+        )
+        return context
+
+
+# --------------------------------------------------------------------------- regions
+
+
+class RegionListView(ProfileView):
+    """The policing regions with their money: each region's forces' shares of the awards."""
+
+    template_name = "bids/public/profiles/region_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            breadcrumbs=[HOME],
+            rows=profiles.region_rows(),
+            totals=profiles.forces_total(),
+        )
+        return context
+
+
+class RegionDetailView(ProfileView):
+    """One region: its forces and their money (adding up to the region's), by year and
+    category, and the awards its forces share in."""
+
+    template_name = "bids/public/profiles/region_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        region = get_object_or_404(Region, slug=kwargs["slug"])
+        tranches = profiles.region_tranches(region)
+        totals = Money.of(tranches.totals())
+        population = profiles.region_population(region)
+        context.update(
+            breadcrumbs=[HOME, crumb("Regions", "public:region_list")],
+            region=region,
+            population=population,
+            totals=totals,
+            per_head=profiles.per_head(totals.allocated, population),
+            force_rows=profiles.region_force_rows(region),
+            by_year=profiles.by_year(tranches),
+            by_category=profiles.by_category(tranches),
+            awards=profiles.parts_of_awards(tranches),
+        )
+        return context
+
+
+# --------------------------------------------------------------------------- collaborations
+
+
+class CollaborationDetailView(ProfileView):
+    """One collaboration: its members, the awards of its bids and how their money is shared."""
+
+    template_name = "bids/public/profiles/collaboration_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        collaboration = get_object_or_404(Collaboration, slug=kwargs["slug"])
+        context.update(
+            breadcrumbs=[HOME, crumb("Forces", "public:force_list")],
+            collaboration=collaboration,
+            **profiles.collaboration_figures(collaboration),
+        )
+        return context
+
+
+# --------------------------------------------------------------------------- categories
+
+
+class CategoryListView(ProfileView):
+    """Every spend category: set aside, allocated, spent and the gap, and the same by year."""
+
+    template_name = "bids/public/profiles/category_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        envelopes = Envelope.objects.published()
+        tranches = Tranche.objects.published()
+        context.update(
+            breadcrumbs=[HOME],
+            rows=profiles.category_rows(),
+            total=profiles.total_row(envelopes, tranches),
+            years=profiles.years_rows(envelopes, tranches),
+        )
+        return context
+
+
+class CategoryDetailView(ProfileView):
+    """One spend category: set aside, allocated and spent by year, and its awards."""
+
+    template_name = "bids/public/profiles/category_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        category = get_object_or_404(SpendCategory, slug=kwargs["slug"])
+        envelopes = Envelope.objects.published().filter(category=category)
+        tranches = Tranche.objects.published().filter(award__bid__spend_category=category)
+        context.update(
+            breadcrumbs=[HOME, crumb("Spend categories", "public:category_list")],
+            category=category,
+            total=profiles.total_row(envelopes, tranches),
+            years=profiles.years_rows(envelopes, tranches),
+            awards=profiles.category_awards(category),
+        )
+        return context
+
+
+# --------------------------------------------------------------------------- awards
+
+AWARD_COLUMNS = [
+    Column("reference", "Reference"),
+    Column("title", "Title"),
+    Column("lead", "Lead force"),
+    date_column("decided", "Decided"),
+    money_column("allocated", "Allocated"),
+]
+AWARD_ORDER = {
+    "reference": ["bid__reference"],
+    "title": ["bid__title", "bid__reference"],
+    "lead": ["bid__lead_force__name", "bid__reference"],
+    "decided": ["decided_at", "bid__reference"],
+    "allocated": ["allocated", "bid__reference"],
+}
+AWARDS_PER_PAGE = 50
+# The allocation filters as the page names them: (label, what an unknown value is not).
+FILTER_LABELS = {
+    "fund": ("Fund", "a fund"),
+    "round": ("Funding round", "a funding round with published results"),
+    "financial_year": ("Financial year", "a financial year with published awards"),
+    "region": ("Region", "a region"),
+    "force": ("Force", "a force"),
+    "category": ("Spend category", "a spend category"),
+}
+
+
+def filter_errors(filterset: AllocationFilter) -> dict[str, str]:
+    """One message per bad filter, by name, naming the value that was not understood."""
+    errors = {}
+    for name in filterset.form.errors:
+        label, what = FILTER_LABELS[name]
+        value = str(filterset.form[name].value() or "")
+        shown = value if len(value) <= 40 else f"{value[:40]}…"
+        errors[name] = f"“{shown}” is not {what}: choose a {label.lower()} from the list."
+    return errors
+
+
+class AwardListView(ProfileView):
+    """Published awards narrowed by the allocation filters and a search, sortable, 50 a page,
+    with their count and totals."""
+
+    template_name = "bids/public/profiles/award_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        filterset = AllocationFilter(params)
+        field_errors = {} if filterset.is_valid() else filter_errors(filterset)
+        errors = [
+            {"href": f"#{filterset.form[name].id_for_label}", "text": text}
+            for name, text in field_errors.items()
+        ]
+        query = params.get("q", "").strip()
+        query_error = ""
+        if len(query) > SEARCH_MAX_LENGTH:
+            query_error = f"Search for {SEARCH_MAX_LENGTH} characters or fewer."
+            errors.append({"href": "#q", "text": query_error})
+        # A bad filter or search would list awards the visitor did not ask for, so nothing is
+        # listed until it is put right; a bad sort only leaves the default order.
+        listed = not errors
+        sorting = Sorting(AWARD_COLUMNS, params.get("sort"), default="reference")
+        if sorting.error:
+            errors.append({"href": "#awards-table", "text": sorting.error})
+        context.update(
+            breadcrumbs=[HOME],
+            filter=filterset,
+            query=query,
+            errors=errors,
+            sorting=sorting,
+            headers=sorting.headers,
+            filter_fields=[
+                (filterset.form[name], label, field_errors.get(name, ""))
+                for name, (label, _) in FILTER_LABELS.items()
+            ],
+            query_error=query_error,
+            listed=listed,
+            chosen=[
+                (FILTER_LABELS[name][0], fy_label(value) if name == "financial_year" else value)
+                for name, value in filterset.chosen.items()
+            ],
+        )
+        if not listed:
+            return context
+        tranches = filterset.qs
+        awards = profiles.award_list(tranches)
+        if query:
+            awards = awards.matching(query)
+            tranches = tranches.filter(award__in=awards.values("pk"))
+        order = AWARD_ORDER[sorting.key]
+        if sorting.descending:
+            order = [f"-{order[0]}", *order[1:]]
+        page = Paginator(awards.order_by(*order), AWARDS_PER_PAGE).get_page(params.get("page"))
+        context.update(page_obj=page, awards=page.object_list, totals=Money.of(tranches.totals()))
+        return context
+
+
+class AwardDetailView(ProfileView):
+    """One published award: the bid's title and summary, its forces and shares, and its
+    tranches with what was paid and spent."""
+
+    template_name = "bids/public/profiles/award_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        award = get_object_or_404(Award.objects.for_public(), bid__reference=kwargs["reference"])
+        context.update(
+            breadcrumbs=[HOME, crumb("Awards", "public:award_list")],
+            award=award,
+            bid=award.bid,
+            forces=profiles.award_forces(award),
+            tranches=profiles.award_tranches(award),
+            totals=Money.of(award.tranches.all().totals()),
+        )
+        return context
+
+
+force_list = public(ForceListView)
+force_detail = public(ForceDetailView)
+region_list = public(RegionListView)
+region_detail = public(RegionDetailView)
+collaboration_detail = public(CollaborationDetailView)
+category_list = public(CategoryListView)
+category_detail = public(CategoryDetailView)
+award_list = public(AwardListView)
+award_detail = public(AwardDetailView)
 
 urlpatterns = [
     path("forces/", force_list, name="force_list"),

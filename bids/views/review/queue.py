@@ -1,23 +1,471 @@
-"""Review pages: the queue of bids, its CSV export and batch assignment."""
+"""Review pages: the queue of bids, its CSV export and batch assignment.
 
-from django.http import Http404
-from django.urls import path
+The queue lists every submitted bid through ``BidQueueFilter`` over
+``Bid.objects.for_review_list()``: the filters, the sort and the page are query parameters, so
+a filtered queue is a shareable URL, and the CSV takes the same parameters. Analysts tick bids
+and assign reviewers to all of them in one go, one service call a bid.
+"""
+
+import csv
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views import View
+from django.views.generic import TemplateView
+
+from bids import services
+from bids.filters import AMOUNT_BANDS, QUEUE_STATUSES, BidQueueFilter
+from bids.forms.review_queue import AssignBatchForm, person_name
+from bids.models import Bid, Review
+from bids.permissions import PermissionDenied
+from bids.views.review.base import AnalystMixin, CaseworkerMixin
+
+PAGE_SIZE = 50
+# Where a batch assignment leaves its outcome, or its refused input, for the queue to show
+# once after the redirect.
+ASSIGN_FORM_KEY = "review_queue_assign_form"
+ASSIGN_RESULT_KEY = "review_queue_assign_result"
 
 
-def queue(request, **kwargs):
-    raise Http404
+def queue_filter(request) -> BidQueueFilter:
+    """The queue's filters over submitted bids, newest submission first until sorted."""
+    queryset = Bid.objects.for_review_list().order_by(
+        F("submitted_at").desc(nulls_last=True), "-pk"
+    )
+    filterset = BidQueueFilter(request.GET, queryset=queryset, request=request)
+    filterset.is_valid()
+    return filterset
 
 
-def queue_csv(request, **kwargs):
-    raise Http404
+def clean_query(request, filterset: BidQueueFilter) -> QueryDict:
+    """The query string with the page, empty values and every bad parameter taken out: what
+    the queue's own links start from."""
+    query = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        if name == "page" or name in filterset.form.errors:
+            continue
+        kept = [value for value in values if value.strip()]
+        if kept:
+            query.setlist(name, kept)
+    return query
 
 
-def assign_batch(request, **kwargs):
-    raise Http404
+def query_url(base: str, query: QueryDict, **changes) -> str:
+    """``base`` with ``query`` changed: a value sets a parameter, ``None`` removes it."""
+    query = query.copy()
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = value
+    encoded = query.urlencode()
+    return f"{base}?{encoded}" if encoded else base
+
+
+def and_list(words: list[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b and c"``."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@dataclass(frozen=True)
+class Column:
+    """A header of the queue's table; ``sort`` is its value of the ``sort`` parameter."""
+
+    label: str
+    sort: str = ""
+    numeric: bool = False
+    href: str = ""
+    aria_sort: str = ""
+
+
+COLUMNS = [
+    Column("Reference", "reference"),
+    Column("Title", "title"),
+    Column("Lead force", "force"),
+    Column("Category", "category"),
+    Column("Requested", "requested", numeric=True),
+    Column("Status", "status"),
+    Column("Submitted", "submitted"),
+    Column("Reviews"),
+    Column("Conflict"),
+    Column("Moderated score", "score", numeric=True),
+]
+# Unsorted, the queue shows the newest submissions first, and its header says so.
+DEFAULT_SORT = "-submitted"
+
+
+@dataclass(frozen=True)
+class FilterTag:
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class SelectedFilter:
+    heading: str
+    tags: list[FilterTag]
+
+
+@dataclass(frozen=True)
+class StatusLink:
+    label: str
+    count: int
+    href: str
+    current: bool
+
+
+class QueueView(CaseworkerMixin, TemplateView):
+    """Every submitted bid, filtered, sorted and 50 to a page, with the count of each status
+    under the filters in force, a CSV of the same rows, and (for analysts) ticks and the
+    reviewers to assign to the bids ticked."""
+
+    template_name = "bids/review/queue/bid_list.html"
+
+    def get(self, request, *args, **kwargs):
+        # The filter form sends every field, chosen or not: the address of a filtered queue is
+        # shared, so it names only the filters in force.
+        if any(not value.strip() for _, values in request.GET.lists() for value in values):
+            kept = QueryDict(mutable=True)
+            for name, values in request.GET.lists():
+                if kept_values := [value for value in values if value.strip()]:
+                    kept.setlist(name, kept_values)
+            return redirect(query_url(reverse("review:queue"), kept))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        filterset = queue_filter(request)
+        query = clean_query(request, filterset)
+        base = reverse("review:queue")
+        page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        context.update(
+            review_section="queue",
+            filter=filterset,
+            filter_form=filterset.form,
+            filter_errors=self._filter_errors(filterset),
+            selected_filters=self._selected(filterset, query, base),
+            clear_filters_url=query_url(base, QueryDict(), sort=query.get("sort")),
+            status_links=self._status_links(filterset, query, base),
+            columns=self._columns(filterset, query, base),
+            sort_value=query.get("sort", ""),
+            page_obj=page_obj,
+            bids=page_obj.object_list,
+            total=page_obj.paginator.count,
+            csv_url=query_url(reverse("review:queue_csv"), query),
+        )
+        if context["is_analyst"]:
+            context.update(self._assign_context())
+        return context
+
+    def _filter_errors(self, filterset) -> list[dict[str, str]]:
+        """Each bad parameter's message, linked to its field in the filter panel when it has one
+        there (``sort`` does not)."""
+        panel = {"q", "round", "status", "category", "force", "region", "collaboration", "amount"}
+        return [
+            {
+                "href": f"#{filterset.form[name].id_for_label}" if name in panel else "",
+                "text": message,
+            }
+            for name, message in filterset.error_messages().items()
+        ]
+
+    def _selected(self, filterset, query, base) -> list[SelectedFilter]:
+        """The filters in force as MOJ filter tags; each tag's link takes its filter away."""
+        statuses = dict(QUEUE_STATUSES)
+        selected = []
+        for name, value in filterset.chosen.items():
+            field = filterset.form.fields[name]
+            if name == "status":
+                text = statuses[value]
+            elif name == "amount":
+                text = AMOUNT_BANDS[value][0]
+            elif name == "q":
+                text = f"“{value}”"
+            elif value is True:
+                text = field.label
+            else:
+                text = str(value)
+            heading = "Reviews" if value is True else field.label
+            tag = FilterTag(text, query_url(base, query, **{name: None}))
+            if selected and selected[-1].heading == heading:
+                selected[-1].tags.append(tag)
+            else:
+                selected.append(SelectedFilter(heading, [tag]))
+        return selected
+
+    def _status_links(self, filterset, query, base) -> list[StatusLink]:
+        counts = filterset.counts_by_status()
+        chosen = filterset.chosen.get("status", "")
+        every = StatusLink(
+            "All", sum(counts.values()), query_url(base, query, status=None), not chosen
+        )
+        # A status no bid has is left out, unless it is the one chosen.
+        return [every] + [
+            StatusLink(
+                label, counts.get(value, 0), query_url(base, query, status=value), chosen == value
+            )
+            for value, label in QUEUE_STATUSES
+            if counts.get(value) or chosen == value
+        ]
+
+    def _columns(self, filterset, query, base) -> list[Column]:
+        """Headers with ``aria-sort`` and a link that sorts by the column, ascending first and
+        the other way round when it is already sorted ascending; a new sort starts at page 1."""
+        current = (filterset.sorting or [DEFAULT_SORT])[0]
+        columns = []
+        for column in COLUMNS:
+            if not column.sort:
+                columns.append(column)
+                continue
+            aria_sort = "none"
+            next_sort = column.sort
+            if current == column.sort:
+                aria_sort, next_sort = "ascending", f"-{column.sort}"
+            elif current == f"-{column.sort}":
+                aria_sort = "descending"
+            columns.append(
+                Column(
+                    column.label,
+                    column.sort,
+                    column.numeric,
+                    href=query_url(base, query, sort=next_sort),
+                    aria_sort=aria_sort,
+                )
+            )
+        return columns
+
+    def _assign_context(self) -> dict:
+        session = self.request.session
+        refused_input = session.pop(ASSIGN_FORM_KEY, None)
+        form = AssignBatchForm(refused_input) if refused_input is not None else AssignBatchForm()
+        if refused_input is not None:
+            form.is_valid()
+        return {
+            "assign_form": form,
+            "assign_result": session.pop(ASSIGN_RESULT_KEY, None),
+            "ticked": set(refused_input["bids"]) if refused_input else set(),
+            "next_url": self.request.get_full_path(),
+        }
+
+
+# --------------------------------------------------------------------------- batch assignment
+
+
+def return_url(request) -> str:
+    """The filtered queue the form was sent from, if ``next`` is one; the queue otherwise."""
+    queue = reverse("review:queue")
+    url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if safe and url.split("?", 1)[0] == queue:
+        return url
+    return queue
+
+
+class AssignBatchView(AnalystMixin, View):
+    """Assign the reviewers chosen to every bid ticked, one ``bid_assign_reviewers`` call a bid
+    (each atomic), then back to the same filtered queue with what was assigned and, bid by
+    bid, what was refused and why. Input that does not make sense (nothing ticked, no
+    reviewer, a reference that is no submitted bid) assigns nothing and goes back with the
+    form's errors."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request, *args, **kwargs):
+        # Nothing to show here: a bookmarked or reloaded address goes to the queue.
+        return redirect(query_url(reverse("review:queue"), request.GET))
+
+    def post(self, request, *args, **kwargs):
+        form = AssignBatchForm(request.POST)
+        back = return_url(request)
+        if not form.is_valid():
+            request.session[ASSIGN_FORM_KEY] = {
+                "bids": request.POST.getlist("bids"),
+                "reviewers": request.POST.getlist("reviewers"),
+            }
+            return redirect(back)
+        request.session[ASSIGN_RESULT_KEY] = self.assign(
+            list(form.cleaned_data["bids"]), list(form.cleaned_data["reviewers"])
+        )
+        return redirect(back)
+
+    def assign(self, bids: list[Bid], reviewers: list) -> dict:
+        """Call the service for each bid; what it did or refused, ready for the queue's banner.
+
+        Reviewers already assigned to a bid are left as they are (the service skips them), and
+        the banner names them, so nobody wonders why they were not added twice.
+        """
+        existing = set(
+            Review.objects.filter(bid__in=bids, reviewer__in=reviewers).values_list(
+                "bid_id", "reviewer_id"
+            )
+        )
+        assigned, refused = [], []
+        for bid in bids:
+            try:
+                created = services.bid_assign_reviewers(
+                    bid=bid, reviewers=reviewers, by=self.request.user
+                )
+            except services.WorkflowError as error:
+                refused.append(self._row(bid, reasons=error.messages))
+                continue
+            except PermissionDenied as error:
+                refused.append(self._row(bid, reasons=[str(error)]))
+                continue
+            new = {review.reviewer_id for review in created}
+            assigned.append(
+                self._row(
+                    bid,
+                    reviewers=and_list([person_name(r) for r in reviewers if r.pk in new]),
+                    already=and_list(
+                        [person_name(r) for r in reviewers if (bid.pk, r.pk) in existing]
+                    ),
+                )
+            )
+        return {
+            "reviewers": and_list([person_name(r) for r in reviewers]),
+            "assigned": assigned,
+            "refused": refused,
+        }
+
+    @staticmethod
+    def _row(bid: Bid, **details) -> dict:
+        return {"reference": bid.reference, "title": bid.title, **details}
+
+
+# --------------------------------------------------------------------------- CSV
+
+CSV_HEADER = [
+    "reference",
+    "title",
+    "fund",
+    "round",
+    "lead_force",
+    "region",
+    "collaboration",
+    "spend_category",
+    "bid_type",
+    "status",
+    "submitted_on",
+    "requested_total",
+    "local_match_contribution",
+    "reviews_assigned",
+    "reviews_submitted",
+    "conflict_of_interest",
+    "moderated_score",
+]
+# Rows go out in chunks of this many: few enough writes, and memory stays flat.
+CSV_CHUNK = 500
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+STATUS_LABELS = dict(Bid.Status.choices)
+BID_TYPE_LABELS = dict(Bid.BidType.choices)
+
+
+class _Echo:
+    """A file that hands back what is written to it, so csv.writer can feed a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _text(value) -> str:
+    # Titles come from PCC offices: one that starts like a formula must stay text in Excel.
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def _money(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def csv_row(bid: Bid) -> list[str]:
+    submitted = timezone.localtime(bid.submitted_at).date().isoformat() if bid.submitted_at else ""
+    conflict = bid.needs_reassignment or bid.reviews_conflicted > 0
+    return [
+        bid.reference,
+        _text(bid.title),
+        _text(bid.round.fund.name),
+        _text(bid.round.name),
+        _text(bid.lead_force.name),
+        _text(bid.lead_force.region.name),
+        _text(bid.collaboration.name if bid.collaboration else ""),
+        _text(bid.spend_category.name if bid.spend_category else ""),
+        BID_TYPE_LABELS.get(bid.bid_type, bid.bid_type),
+        STATUS_LABELS.get(bid.status, bid.status),
+        submitted,
+        _money(bid.requested_total),
+        _money(bid.local_match_contribution),
+        str(bid.reviews_assigned),
+        str(bid.reviews_submitted),
+        "yes" if conflict else "no",
+        _money(bid.moderated_score),
+    ]
+
+
+def csv_lines(bids: Iterable[Bid]) -> Iterator[str]:
+    """The header, then the bids as RFC 4180 lines (CRLF, quoted where needed), in chunks."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    chunk = []
+    for bid in bids:
+        chunk.append(writer.writerow(csv_row(bid)))
+        if len(chunk) == CSV_CHUNK:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def csv_filename(filterset: BidQueueFilter, today: datetime.date) -> str:
+    """What the file holds, such as ``bids-ptf-2016-round-1-under-review-2026-05-01.csv``."""
+    chosen = filterset.chosen
+    parts = [] if "round" in chosen else ["all-rounds"]
+    for name, value in chosen.items():
+        if value is True:
+            parts.append(name)
+        elif hasattr(value, "slug"):
+            parts.append(value.slug)
+        elif name != "q":
+            parts.append(value)
+    if chosen.get("q"):
+        parts.append(f"matching-{slugify(chosen['q'])[:40]}".rstrip("-"))
+    return f"bids-{'-'.join(parts)}-{today.isoformat()}.csv".replace("_", "-")
+
+
+class QueueCsvView(CaseworkerMixin, View):
+    """The queue's rows as CSV: the same filters and sort, every page, streamed row by row from
+    the database so memory stays flat however many bids there are."""
+
+    def get(self, request, *args, **kwargs):
+        filterset = queue_filter(request)
+        bids = filterset.qs.defer("summary", "case_for_change").iterator(chunk_size=2000)
+        response = StreamingHttpResponse(csv_lines(bids), content_type="text/csv; charset=utf-8")
+        filename = csv_filename(filterset, timezone.localdate())
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 urlpatterns = [
-    path("", queue, name="queue"),
-    path("bids.csv", queue_csv, name="queue_csv"),
-    path("assign/", assign_batch, name="assign_batch"),
+    path("", QueueView.as_view(), name="queue"),
+    path("bids.csv", QueueCsvView.as_view(), name="queue_csv"),
+    path("assign/", AssignBatchView.as_view(), name="assign_batch"),
 ]

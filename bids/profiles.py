@@ -1,0 +1,511 @@
+"""Figures of the public profile pages: forces, regions, collaborations, spend categories and
+awards.
+
+Only published results count. Money attributed to a force or a region follows the award's
+shares (``Tranche.objects.split_by_share()``; the lead force carries 100 % of an award without
+shares), so the forces' figures add up to the total and no collaboration is counted twice. Every
+figure is summed in the database; each function runs a fixed number of queries, however many
+awards there are.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from bids.models import Award, AwardShare, Envelope, SpendCategory, Tranche
+from forces.models import Collaboration, Force, Region
+from fundtracker.money import PENNY, ZERO, to_money
+
+HUNDRED = Decimal(100)
+
+
+# --------------------------------------------------------------------------- money
+
+
+@dataclass(frozen=True)
+class Money:
+    """Allocated, paid and spent, to the penny."""
+
+    allocated: Decimal = ZERO
+    paid: Decimal = ZERO
+    spent: Decimal = ZERO
+
+    @classmethod
+    def of(cls, row: dict | None) -> "Money":
+        """From a row of ``totals()`` or ``totals_by()``; nothing counts as zero."""
+        if not row:
+            return cls()
+        return cls(to_money(row["allocated"]), to_money(row["paid"]), to_money(row["spent"]))
+
+    @property
+    def spent_percent(self) -> int | None:
+        """Spent as a whole percentage of allocated; ``None`` when nothing is allocated."""
+        return percent_of(self.spent, self.allocated)
+
+    @property
+    def spent_bar(self) -> int:
+        """The width of a spend bar: the percentage spent, at most 100."""
+        return min(self.spent_percent or 0, 100)
+
+
+def percent_of(part: Decimal, whole: Decimal) -> int | None:
+    if not whole:
+        return None
+    return int((part / whole * HUNDRED).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def per_head(amount: Decimal, population: int | None) -> Decimal | None:
+    """Pounds per resident to the penny; ``None`` without a population."""
+    if not population:
+        return None
+    return (to_money(amount) / population).quantize(PENNY, ROUND_HALF_UP)
+
+
+def _years(*rows_by_year: dict[int, object]) -> list[int]:
+    return sorted(set().union(*rows_by_year))
+
+
+# --------------------------------------------------------------------------- sorting
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column a table can be sorted by, with the words for each direction."""
+
+    key: str
+    label: str
+    largest_first: bool = False
+    ascending: str = "A to Z"
+    descending: str = "Z to A"
+
+
+def money_column(key: str, label: str) -> Column:
+    return Column(key, label, True, "smallest first", "largest first")
+
+
+def date_column(key: str, label: str) -> Column:
+    return Column(key, label, True, "oldest first", "newest first")
+
+
+class Sorting:
+    """The ``sort`` query parameter: a column's key, with ``-`` in front for descending.
+
+    An unknown column leaves the default order and sets ``error``, a message for the page's
+    error summary.
+    """
+
+    def __init__(self, columns: Iterable[Column], value: str | None, default: str):
+        self.columns = {column.key: column for column in columns}
+        value = (value or "").strip() or default
+        self.error = ""
+        if value.lstrip("-") not in self.columns:
+            labels = [column.label.lower() for column in self.columns.values()]
+            self.error = f"Sort the table by {', '.join(labels[:-1])} or {labels[-1]}."
+            value = default
+        self.key = value.lstrip("-")
+        self.descending = value.startswith("-")
+
+    @property
+    def value(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    @property
+    def description(self) -> str:
+        """``name, A to Z``: the order of the rows, for the table's caption."""
+        column = self.columns[self.key]
+        words = column.descending if self.descending else column.ascending
+        return f"{column.label.lower()}, {words}"
+
+    @property
+    def headers(self) -> dict[str, dict]:
+        """For each column: its label, the ``sort`` value its link asks for (the other direction
+        when it is the current column) and its ``aria-sort``."""
+        headers = {}
+        for key, column in self.columns.items():
+            if key == self.key:
+                param = key if self.descending else f"-{key}"
+                aria_sort = "descending" if self.descending else "ascending"
+            else:
+                param = f"-{key}" if column.largest_first else key
+                aria_sort = "none"
+            headers[key] = {
+                "label": column.label,
+                "param": param,
+                "aria_sort": aria_sort,
+            }
+        return headers
+
+    def apply(self, rows: list, keys: dict[str, Callable], tiebreak: Callable) -> list:
+        """``rows`` sorted by the chosen column (rows without a value last), then ``tiebreak``."""
+        key = keys[self.key]
+        rows = sorted(rows, key=tiebreak)
+        known = [row for row in rows if key(row) is not None]
+        unknown = [row for row in rows if key(row) is None]
+        # Python's sort is stable in both directions, so ties keep the tiebreak order.
+        return sorted(known, key=key, reverse=self.descending) + unknown
+
+
+# --------------------------------------------------------------------------- forces
+
+
+@dataclass(frozen=True)
+class ForceRow:
+    force: Force
+    money: Money
+    awards_led: int = 0
+    awards_partnered: int = 0
+
+    @property
+    def per_head(self) -> Decimal | None:
+        return per_head(self.money.allocated, self.force.population)
+
+
+def with_award_counts(forces):
+    """``awards_led`` and ``awards_partnered``: published awards each force leads, and those it
+    joins as a partner force, counted in the same query as the forces."""
+    published = Award.objects.published().order_by()
+    led = (
+        published.filter(bid__lead_force=OuterRef("pk"))
+        .values("bid__lead_force")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    partnered = (
+        published.filter(bid__partner_forces=OuterRef("pk"))
+        .values("bid__partner_forces")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    zero = Value(0, output_field=IntegerField())
+    return forces.annotate(
+        awards_led=Coalesce(Subquery(led, output_field=IntegerField()), zero),
+        awards_partnered=Coalesce(Subquery(partnered, output_field=IntegerField()), zero),
+    )
+
+
+def force_rows(forces) -> list[ForceRow]:
+    """One row a force, with its share-attributed money (one grouped query for all forces)."""
+    money = {
+        row["share_force"]: Money.of(row) for row in Tranche.objects.published().totals_by("force")
+    }
+    return [
+        ForceRow(force, money.get(force.pk, Money()), force.awards_led, force.awards_partnered)
+        for force in with_award_counts(forces.select_related("region"))
+    ]
+
+
+def force_tranches(force: Force):
+    """Published tranches narrowed to ``force``'s part of each award."""
+    return Tranche.objects.published().split_by_share().filter(share_force=force.pk)
+
+
+def forces_total(forces=None) -> Money:
+    """The money of all published awards, or only ``forces``' parts of it."""
+    tranches = Tranche.objects.published()
+    if forces is not None:
+        tranches = tranches.split_by_share().filter(share_force__in=forces.values("pk"))
+    return Money.of(tranches.totals())
+
+
+@dataclass(frozen=True)
+class AwardPart:
+    """An award seen from one force, region or collaboration: its part of the money."""
+
+    award: Award
+    money: Money
+    role: str = ""
+    share: Decimal | None = None
+
+
+def force_awards(force: Force) -> tuple[list[AwardPart], list[AwardPart]]:
+    """The published awards ``force`` leads and those it is a partner in, each with the force's
+    share (a percentage, or ``None`` when it has no part of the money) and its part."""
+    parts = {row["award"]: Money.of(row) for row in force_tranches(force).totals_by("award")}
+    own_share = AwardShare.objects.filter(award=OuterRef("pk"), force=force).values("percent")
+    awards = (
+        Award.objects.for_public()
+        .involving(force)
+        .annotate(
+            own_share=Subquery(own_share[:1]),
+            is_split=Exists(AwardShare.objects.filter(award=OuterRef("pk"))),
+        )
+        .order_by("-bid__round__first_financial_year", "bid__reference")
+    )
+    led, partnered = [], []
+    for award in awards:
+        is_lead = award.bid.lead_force_id == force.pk
+        share = award.own_share if award.is_split else (HUNDRED if is_lead else None)
+        part = AwardPart(
+            award=award,
+            money=parts.get(award.pk, Money()),
+            role="Lead" if is_lead else "Partner",
+            share=share,
+        )
+        (led if is_lead else partnered).append(part)
+    return led, partnered
+
+
+def by_year(tranches) -> list[tuple[int, Money]]:
+    return [(row["financial_year"], Money.of(row)) for row in tranches.totals_by("financial_year")]
+
+
+# --------------------------------------------------------------------------- regions
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    region: Region
+    money: Money
+
+    @property
+    def per_head(self) -> Decimal | None:
+        return per_head(self.money.allocated, self.region.population)
+
+
+def region_rows() -> list[RegionRow]:
+    """Every region with its number of forces, population and share-attributed money."""
+    money = {
+        row["share_region"]: Money.of(row)
+        for row in Tranche.objects.published().totals_by("region")
+    }
+    regions = Region.objects.annotate(
+        force_count=Count("forces"), population=Sum("forces__population")
+    )
+    return [RegionRow(region, money.get(region.pk, Money())) for region in regions]
+
+
+def region_population(region: Region) -> int | None:
+    return region.forces.aggregate(population=Sum("population"))["population"]
+
+
+def region_tranches(region: Region):
+    """Published tranches narrowed to the region's forces' parts of each award."""
+    return Tranche.objects.published().split_by_share().filter(share_region=region.pk)
+
+
+def region_force_rows(region: Region) -> list[ForceRow]:
+    """The region's forces with their money (adding up to the region's total)."""
+    money = {
+        row["share_force"]: Money.of(row) for row in region_tranches(region).totals_by("force")
+    }
+    forces = with_award_counts(region.forces.select_related("region").order_by("name"))
+    return [
+        ForceRow(force, money.get(force.pk, Money()), force.awards_led, force.awards_partnered)
+        for force in forces
+    ]
+
+
+def parts_of_awards(tranches) -> list[AwardPart]:
+    """The published awards ``tranches`` belong to, each with the money of those tranches (a
+    force's or region's part when they were narrowed by share)."""
+    parts = {row["award"]: Money.of(row) for row in tranches.totals_by("award")}
+    awards = (
+        Award.objects.for_public()
+        .filter(pk__in=tranches.values("award"))
+        .order_by("-bid__round__first_financial_year", "bid__reference")
+    )
+    return [AwardPart(award=award, money=parts.get(award.pk, Money())) for award in awards]
+
+
+@dataclass(frozen=True)
+class CategoryMoney:
+    category: SpendCategory | None
+    money: Money
+
+
+def by_category(tranches) -> list[CategoryMoney]:
+    """``tranches``' money by spend category, in the categories' order; awards without a
+    category last."""
+    categories = SpendCategory.objects.in_bulk()
+    rows = [
+        CategoryMoney(categories.get(row["award__bid__spend_category"]), Money.of(row))
+        for row in tranches.totals_by("category")
+    ]
+    return sorted(rows, key=lambda r: (r.category is None, r.category and r.category.order))
+
+
+# --------------------------------------------------------------------------- collaborations
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    force: Force
+    role: str
+    money: Money
+
+
+def collaboration_figures(collaboration: Collaboration) -> dict:
+    """The collaboration's members with their part of its awards' money, its awards, its totals
+    and its money by year. Forces that share in its awards without being members are listed
+    after the members, so the parts add up to the total."""
+    tranches = Tranche.objects.published().filter(award__bid__collaboration=collaboration)
+    parts = {row["share_force"]: Money.of(row) for row in tranches.totals_by("force")}
+    memberships = collaboration.memberships.select_related("force__region").order_by(
+        "role", "force__name"
+    )
+    members = [
+        MemberRow(m.force, m.get_role_display(), parts.get(m.force_id, Money()))
+        for m in memberships
+    ]
+    others = Force.objects.filter(pk__in=tranches.split_by_share().values("share_force")).exclude(
+        memberships__collaboration=collaboration
+    )
+    members += [MemberRow(force, "Not a member", parts.get(force.pk, Money())) for force in others]
+    awards = (
+        Award.objects.for_public()
+        .filter(bid__collaboration=collaboration)
+        .with_money()
+        .order_by("-bid__round__first_financial_year", "bid__reference")
+    )
+    return {
+        "members": members,
+        "awards": awards,
+        "totals": Money.of(tranches.totals()),
+        "by_year": by_year(tranches),
+    }
+
+
+# --------------------------------------------------------------------------- categories
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """Money set aside and allocated for one category (or one year); the gap is what was set
+    aside and not allocated, negative when more was allocated than set aside."""
+
+    set_aside: Decimal
+    money: Money
+    category: SpendCategory | None = None
+    financial_year: int | None = None
+    awards: int = 0
+
+    @property
+    def gap(self) -> Decimal:
+        return self.set_aside - self.money.allocated
+
+    @property
+    def allocated_percent(self) -> int | None:
+        return percent_of(self.money.allocated, self.set_aside)
+
+
+def _set_aside(row: dict | None) -> Decimal:
+    return to_money(row["envelope"]) if row else ZERO
+
+
+def category_rows() -> list[CategoryRow]:
+    """Every spend category with what was set aside, allocated and spent, and its number of
+    published awards; awards without a category last, when there are any."""
+    set_aside = {row["category"]: row for row in Envelope.objects.published().totals_by("category")}
+    money = {
+        row["award__bid__spend_category"]: row
+        for row in Tranche.objects.published().totals_by("category")
+    }
+    counts = dict(
+        Award.objects.published()
+        .order_by()
+        .values_list("bid__spend_category")
+        .annotate(n=Count("pk"))
+    )
+    rows = [
+        CategoryRow(
+            category=category,
+            set_aside=_set_aside(set_aside.get(category.pk)),
+            money=Money.of(money.get(category.pk)),
+            awards=counts.get(category.pk, 0),
+        )
+        for category in SpendCategory.objects.all()
+    ]
+    if None in money:
+        rows.append(CategoryRow(ZERO, Money.of(money[None]), awards=counts.get(None, 0)))
+    return rows
+
+
+def years_rows(envelopes, tranches) -> list[CategoryRow]:
+    """Set aside, allocated and spent by financial year."""
+    set_aside = {row["financial_year"]: row for row in envelopes.totals_by("financial_year")}
+    money = {row["financial_year"]: row for row in tranches.totals_by("financial_year")}
+    return [
+        CategoryRow(
+            set_aside=_set_aside(set_aside.get(year)),
+            money=Money.of(money.get(year)),
+            financial_year=year,
+        )
+        for year in _years(set_aside, money)
+    ]
+
+
+def total_row(envelopes, tranches) -> CategoryRow:
+    set_aside = envelopes.aggregate(envelope=Coalesce(Sum("amount"), Value(ZERO)))
+    return CategoryRow(set_aside=_set_aside(set_aside), money=Money.of(tranches.totals()))
+
+
+def category_awards(category: SpendCategory):
+    """The category's published awards with their paid and spent money."""
+    return (
+        Award.objects.for_public()
+        .filter(bid__spend_category=category)
+        .with_money()
+        .order_by("-bid__round__first_financial_year", "bid__reference")
+    )
+
+
+# --------------------------------------------------------------------------- awards
+
+
+def award_list(tranches):
+    """Published awards with a tranche among ``tranches`` (as narrowed by the allocation
+    filters), each with ``allocated`` and ``spent``: its money among those tranches — the
+    force's or region's part when they were narrowed to one."""
+    money = tranches.totals_by("award")
+
+    def summed(field: str) -> Subquery:
+        return Subquery(
+            money.filter(award=OuterRef("pk")).values(field)[:1],
+            output_field=Award._meta.get_field("total"),
+        )
+
+    return (
+        Award.objects.for_public()
+        .filter(pk__in=tranches.values("award"))
+        .annotate(allocated=summed("allocated"), spent=summed("spent"))
+        .prefetch_related("bid__partner_forces")
+    )
+
+
+@dataclass(frozen=True)
+class AwardForceRow:
+    force: Force
+    role: str
+    share: Decimal | None
+    money: Money
+
+
+def award_forces(award: Award) -> list[AwardForceRow]:
+    """The lead and partner forces of the award with their shares and parts of its money."""
+    parts = {row["share_force"]: Money.of(row) for row in award.tranches.all().totals_by("force")}
+    shares = {share.force_id: share.percent for share in award.shares.all()}
+    bid = award.bid
+    rows = [
+        AwardForceRow(
+            bid.lead_force,
+            "Lead",
+            shares.get(bid.lead_force_id) if shares else HUNDRED,
+            parts.get(bid.lead_force_id, Money()),
+        )
+    ]
+    for force in bid.partner_forces.select_related("region").order_by("name"):
+        rows.append(
+            AwardForceRow(force, "Partner", shares.get(force.pk), parts.get(force.pk, Money()))
+        )
+    return rows
+
+
+def award_tranches(award: Award) -> list[tuple[Tranche, Money]]:
+    """The award's tranches in year order, each with its money."""
+    return [
+        (tranche, Money(tranche.amount, tranche.paid, tranche.spent))
+        for tranche in award.tranches.order_by("financial_year")
+    ]

@@ -1,0 +1,680 @@
+"""`make bench`: the service at ten times the real scale, measured against a floor.
+
+1. Builds (or reuses) a PostgreSQL database seeded with ``seed_demo --scale 100``.
+2. Serves it with gunicorn and the production settings (2 workers, persistent connections,
+   DEBUG off, Redis cache when Redis answers) behind a header that stands in for the TLS proxy.
+3. Drives each page with wrk on loopback: a warm-up, then several runs; medians quoted, and each
+   figure set against the floor, ``/healthz`` (one trivial query), measured in the same run.
+4. Times the aggregate SQL of ``/allocations/`` alone, the full CSV (rows per second and the
+   worker's memory growth), the PDFs, and ``make test``; prints ``EXPLAIN`` for the slowest
+   queries of the pages.
+5. Writes ``docs/benchmarks.md`` and prints it.
+
+Environment: ``BENCH_DATABASE_URL`` (default: a ``fundtracker_bench`` database on the local
+server), ``BENCH_SCALE`` (100), ``BENCH_RUNS`` (3), ``BENCH_SECONDS`` (8 per run),
+``BENCH_SKIP_TESTS=1`` to leave out the ``make test`` timing.
+"""
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fundtracker_bench"
+)
+SCALE = int(os.environ.get("BENCH_SCALE", "100"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+CONNECTIONS = 8
+REDIS_URL = "redis://127.0.0.1:6379/7"
+# The proxy in front of gunicorn terminates TLS and says so; production settings redirect
+# plain HTTP otherwise.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+MIN_BIDS = 50_000
+
+WRK_SCRIPT = r"""
+local path_base = os.getenv("BENCH_PATH")
+local bust = os.getenv("BENCH_BUST") == "1"
+wrk.headers["X-Forwarded-Proto"] = "https"
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
+local counter = 0
+request = function()
+  local path = path_base
+  if bust then
+    counter = counter + 1
+    local sep = string.find(path, "?", 1, true) and "&" or "?"
+    path = path .. sep .. "_bench=" .. tostring(math.random(1, 1000000000)) .. "-" .. counter
+  end
+  return wrk.format("GET", path)
+end
+local non2xx = 0
+response = function(status, headers, body)
+  if status ~= 200 then non2xx = non2xx + 1 end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p95_us\": %d, " ..
+    "\"p99_us\": %d, \"errors\": %d, \"status_errors\": %d}\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def env_for(settings: str, **extra) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=settings,
+        DATABASE_URL=DATABASE_URL,
+        SECRET_KEY="benchmark-only-secret-key-not-for-production-0123456789",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        CONN_MAX_AGE="600",
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, settings: str = "fundtracker.settings.dev", capture=False, **extra):
+    result = subprocess.run(
+        [PY, "manage.py", *args],
+        cwd=ROOT,
+        env=env_for(settings, **extra),
+        check=True,
+        text=True,
+        capture_output=capture,
+    )
+    return result.stdout if capture else None
+
+
+def shell(code: str, **kwargs) -> str:
+    """The last line a ``manage.py shell -c`` snippet prints."""
+    output = manage("shell", "-v", "0", "-c", code, capture=True, **kwargs)
+    return output.strip().splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    log("installing wrk from Debian's packages")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+
+
+def ensure_database() -> dict:
+    import psycopg2
+
+    parts = urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres"
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            log(f"creating database {name}")
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    started = time.monotonic()
+    manage("migrate", "--no-input", "-v", "0")
+    bids = int(shell("from bids.models import Bid; print(Bid.objects.count())"))
+    seeded = None
+    if bids < MIN_BIDS:
+        log(f"seeding --scale {SCALE} (about 7 minutes on this machine)")
+        seed_started = time.monotonic()
+        manage("seed_demo", "--scale", str(SCALE), "--force")
+        seeded = time.monotonic() - seed_started
+    shell("from django.db import connection; connection.cursor().execute('ANALYZE'); print(1)")
+    counts = json.loads(
+        shell(
+            "import json\n"
+            "from bids.models import *\n"
+            "from forces.models import Force\n"
+            "print(json.dumps({"
+            "'rounds': FundingRound.objects.count(), 'forces': Force.objects.count(),"
+            "'bids': Bid.objects.count(), 'reviews': Review.objects.count(),"
+            "'awards': Award.objects.count(), 'tranches': Tranche.objects.count(),"
+            "'payments': Payment.objects.count(), 'spend returns': SpendReturn.objects.count()}))"
+        )
+    )
+    counts["_seed_seconds"] = seeded
+    counts["_setup_seconds"] = time.monotonic() - started
+    return counts
+
+
+def fixtures() -> dict:
+    """What the signed-in pages and the profiles need: a session, a force, an award, a bid."""
+    code = r"""
+import json
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.db.models import Count, Q
+from bids.models import Award, Bid, FundingRound
+
+analyst = User.objects.get(username="analyst")
+session = SessionStore()
+session[SESSION_KEY] = str(analyst.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = analyst.get_session_auth_hash()
+session.set_expiry(24 * 3600)
+session.save()
+award = Award.objects.published().select_related("bid").order_by("-total").first()
+bid = Bid.objects.filter(status="under_review").annotate(n=Count("reviews")).order_by("-n").first()
+panel = (
+    Bid.objects.filter(status__in=["recommended", "approved", "not_recommended", "rejected"])
+    .values("round__slug", "spend_category__slug")
+    .annotate(n=Count("id"))
+    .filter(n__gte=100, n__lte=300)
+    .order_by("-n")
+    .first()
+)
+print(json.dumps({
+    "session": session.session_key,
+    "award": award.bid.reference,
+    "bid": bid.reference if bid else None,
+    "panel_round": panel["round__slug"],
+    "panel_category": panel["spend_category__slug"],
+    "panel_bids": panel["n"],
+}))
+"""
+    return json.loads(shell(code))
+
+
+def redis_answers() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+        return True
+    except Exception:
+        return False
+
+
+class Server:
+    """gunicorn with the production settings, two workers."""
+
+    def __init__(self, cache_url: str):
+        self.cache_url = cache_url
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [
+                GUNICORN,
+                "fundtracker.wsgi",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
+            ],
+            cwd=ROOT,
+            env=env_for("fundtracker.settings.production", CACHE_URL=self.cache_url),
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(request("/healthz"), timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        raise SystemExit("gunicorn did not answer /healthz within a minute")
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+    def workers(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+def request(path: str, cookie: str = "") -> urllib.request.Request:
+    headers = dict(PROXY_HEADERS)
+    if cookie:
+        headers["Cookie"] = cookie
+    return urllib.request.Request(BASE + path, headers=headers)
+
+
+def fetch(path: str, cookie: str = "") -> tuple[int, bytes, float]:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request(path, cookie), timeout=120) as response:
+            body = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    return status, body, time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def wrk_run(wrk: str, script: Path, path: str, seconds: int, cookie="", bust=False) -> dict:
+    env = dict(os.environ, BENCH_PATH=path, BENCH_COOKIE=cookie, BENCH_BUST="1" if bust else "0")
+    result = subprocess.run(
+        [
+            wrk,
+            "-t",
+            "2",
+            "-c",
+            str(CONNECTIONS),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            BASE,
+        ],
+        env=env,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
+    data = json.loads(line[len("BENCH ") :])
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    return data
+
+
+def measure(wrk, script, name, path, cookie="", bust=False, warm=True) -> dict:
+    status, body, _ = fetch(path, cookie)
+    if status != 200:
+        raise SystemExit(f"{name}: {path} answered {status}: {body[:300]!r}")
+    if warm:
+        wrk_run(wrk, script, path, 2, cookie, bust)
+    runs = [wrk_run(wrk, script, path, SECONDS, cookie, bust) for _ in range(RUNS)]
+    result = {
+        "name": name,
+        "path": path,
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
+        "p95_ms": statistics.median(r["p95_us"] for r in runs) / 1000,
+        "errors": sum(r["errors"] + r["status_errors"] for r in runs),
+        "runs": len(runs),
+    }
+    log(
+        f"{name}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, "
+        f"p95 {result['p95_ms']:.1f} ms, errors {result['errors']}"
+    )
+    return result
+
+
+class MemorySampler(threading.Thread):
+    """Peak resident memory of the gunicorn workers, sampled every 10 ms."""
+
+    def __init__(self, pids: list[int]):
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.baseline = {pid: self.rss(pid) for pid in pids}
+        self.peak = dict(self.baseline)
+        self.running = True
+
+    @staticmethod
+    def rss(pid: int) -> int:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def run(self):
+        while self.running:
+            for pid in self.pids:
+                self.peak[pid] = max(self.peak[pid], self.rss(pid))
+            time.sleep(0.01)
+
+    def growth(self) -> int:
+        return max(self.peak[pid] - self.baseline[pid] for pid in self.pids)
+
+
+def measure_csv(server: Server) -> dict:
+    # Once to load the code paths, then the measured run.
+    fetch("/allocations.csv?financial_year=2016")
+    sampler = MemorySampler(server.workers())
+    sampler.start()
+    started = time.perf_counter()
+    rows = 0
+    with urllib.request.urlopen(request("/allocations.csv?_bench=full"), timeout=600) as response:
+        for _ in response:
+            rows += 1
+    seconds = time.perf_counter() - started
+    sampler.running = False
+    sampler.join()
+    rows -= 1  # the header
+    result = {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_second": rows / seconds,
+        "memory_growth_mb": sampler.growth() / 2**20,
+    }
+    log(
+        f"CSV: {rows:,} rows in {seconds:.2f} s = {result['rows_per_second']:,.0f} rows/s, "
+        f"worker memory growth {result['memory_growth_mb']:.1f} MB"
+    )
+    return result
+
+
+def measure_pdf(name: str, path: str, cookie: str = "") -> dict:
+    times = []
+    for attempt in range(3):
+        status, body, seconds = fetch(
+            f"{path}{'&' if '?' in path else '?'}_bench={attempt}", cookie
+        )
+        if status != 200 or not body.startswith(b"%PDF"):
+            raise SystemExit(f"{name}: {path} answered {status}")
+        times.append(seconds)
+    result = {"name": name, "path": path, "seconds": statistics.median(times), "bytes": len(body)}
+    log(f"{name}: {result['seconds']:.2f} s ({len(body) / 1024:.0f} KB)")
+    return result
+
+
+SQL_PROBE = r"""
+import json, statistics, time
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.contrib.auth.models import User
+
+pages = json.loads(open(PAGES_FILE).read())
+analyst = User.objects.get(username="analyst")
+results = {}
+slowest = []
+for name, path, signed_in in pages:
+    client = Client()
+    if signed_in:
+        client.force_login(analyst)
+    cache.clear()
+    client.get(path, secure=True)  # load code paths and caches of Python objects
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, secure=True)
+    queries = [q["sql"] for q in captured.captured_queries]
+    timings = []
+    with connection.cursor() as cursor:
+        for sql in queries:
+            best = []
+            for _ in range(3):
+                started = time.perf_counter()
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+                best.append(time.perf_counter() - started)
+            timings.append(statistics.median(best))
+            slowest.append((statistics.median(best), name, sql))
+    results[name] = {
+        "status": response.status_code,
+        "queries": len(queries),
+        "sql_ms": sum(timings) * 1000,
+    }
+slowest.sort(reverse=True)
+explains = []
+seen = set()
+with connection.cursor() as cursor:
+    for seconds, name, sql in slowest:
+        if sql in seen:
+            continue
+        seen.add(sql)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        explains.append({"page": name, "ms": seconds * 1000, "sql": sql, "plan": plan})
+        if len(explains) == 3:
+            break
+print("PROBE " + json.dumps({"pages": results, "explains": explains}))
+"""
+
+
+def probe_sql(pages: list[tuple[str, str, bool]]) -> dict:
+    """Each page's queries, their count and their time run alone; EXPLAIN of the slowest."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(pages, handle)
+    code = f"PAGES_FILE = {handle.name!r}\n" + SQL_PROBE
+    line = shell(code, settings="fundtracker.settings.production", CACHE_URL="locmem://")
+    os.unlink(handle.name)
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def measure_tests() -> float | None:
+    if os.environ.get("BENCH_SKIP_TESTS") == "1":
+        return None
+    log("timing make test")
+    started = time.monotonic()
+    subprocess.run(
+        ["make", "test"],
+        cwd=ROOT,
+        env=dict(
+            os.environ, DATABASE_URL="postgres://postgres@127.0.0.1:5432/fundtracker_benchtest"
+        ),
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.monotonic() - started
+    log(f"make test: {seconds:.0f} s")
+    return seconds
+
+
+# --------------------------------------------------------------------------- report
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    memory = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = int(line.split()[1]) / 2**20
+    pg = subprocess.run(
+        ["psql", "-At", "-h", "127.0.0.1", "-U", "postgres", "-c", "SHOW server_version"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return (
+        f"{platform.machine()}, {cpus} cores, {memory:.0f} GiB memory, Python "
+        f"{platform.python_version()}, PostgreSQL {pg}, {platform.platform()}"
+    )
+
+
+def report(data: dict) -> str:
+    floor = data["floor"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (scripts/bench.py); each run replaces this file.",
+        "",
+        f"- Date: {data['date']}",
+        f"- Machine: {data['machine']}",
+        f"- Server: gunicorn, 2 workers, production settings, persistent database connections,"
+        f" cache {data['cache']}; load from wrk on loopback ({CONNECTIONS} connections, 2"
+        f" threads), after a warm-up, median of {RUNS} runs of {SECONDS} s.",
+        "- Data: "
+        + ", ".join(f"{n:,} {k}" for k, n in data["counts"].items() if not k.startswith("_")),
+        "",
+        "## Requests per second and latency",
+        "",
+        "| page | req/s | p50 ms | p95 ms | ratio to floor | target | result |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for row in data["pages"]:
+        ratio = row["rps"] / floor["rps"]
+        target, ok = row.get("target", ("", True))
+        lines.append(
+            f"| {row['name']} (`{row['path']}`) | {row['rps']:,.0f} | {row['p50_ms']:.1f} | "
+            f"{row['p95_ms']:.1f} | {ratio:.0%} | {target} | {verdict(ok) if target else ''} |"
+        )
+    cold = data["cold"]
+    sql = data["probe"]["pages"]["/allocations/"]["sql_ms"]
+    queries = data["probe"]["pages"]["/allocations/"]["queries"]
+    lines += [
+        "",
+        "## Cold `/allocations/` against its SQL",
+        "",
+        f"- Aggregate SQL of the page run alone ({queries} queries): {sql:.1f} ms",
+        f"- Cold page p50: {cold['p50_ms']:.1f} ms ({cold['p50_ms'] / max(sql, 0.001):.2f} × the"
+        f" SQL; target"
+        f" ≤ 1.5 ×: {verdict(cold['p50_ms'] <= 1.5 * sql)}); p95 {cold['p95_ms']:.1f} ms (target"
+        f" ≤ 500 ms: {verdict(cold['p95_ms'] <= 500)})",
+        "",
+        "## Downloads",
+        "",
+        f"- `/allocations.csv`, all tranches: {data['csv']['rows']:,} rows in"
+        f" {data['csv']['seconds']:.2f} s = {data['csv']['rows_per_second']:,.0f} rows/s (target ≥"
+        f" 50,000: {verdict(data['csv']['rows_per_second'] >= 50_000)}); worker memory growth"
+        f" {data['csv']['memory_growth_mb']:.1f} MB (target < 50 MB:"
+        f" {verdict(data['csv']['memory_growth_mb'] < 50)})",
+    ]
+    for pdf in data["pdfs"]:
+        lines.append(
+            f"- {pdf['name']} (`{pdf['path']}`): {pdf['seconds']:.2f} s,"
+            f" {pdf['bytes'] / 1024:.0f} KB (target ≤ 3 s: {verdict(pdf['seconds'] <= 3)})"
+        )
+    if data["tests"] is not None:
+        lines.append(f"- `make test` wall time: {data['tests']:.0f} s")
+    lines += [
+        "",
+        "## Queries per page (full data set)",
+        "",
+        "| page | queries | SQL run alone, ms |",
+        "|---|---:|---:|",
+    ]
+    for name, row in data["probe"]["pages"].items():
+        lines.append(f"| `{name}` | {row['queries']} | {row['sql_ms']:.1f} |")
+    lines += ["", "## The three slowest queries", ""]
+    for item in data["probe"]["explains"]:
+        lines += [
+            f"### {item['ms']:.1f} ms, from `{item['page']}`",
+            "",
+            "```sql",
+            item["sql"],
+            "```",
+            "",
+            "```",
+            item["plan"],
+            "```",
+            "",
+        ]
+    history = ROOT / "docs" / "benchmarks-history.md"
+    if history.exists():
+        lines += ["", history.read_text().strip(), ""]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    wrk = ensure_wrk()
+    started = time.monotonic()
+    log(f"database {DATABASE_URL}")
+    counts = ensure_database()
+    log("data: " + ", ".join(f"{n:,} {k}" for k, n in counts.items() if not k.startswith("_")))
+    manage("collectstatic", "--no-input", "-v", "0", settings="fundtracker.settings.production")
+    info = fixtures()
+    cookie = f"sessionid={info['session']}"
+    cache_url = REDIS_URL if redis_answers() else "locmem://"
+    if cache_url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    script = Path(tempfile.mkdtemp()) / "bench.lua"
+    script.write_text(WRK_SCRIPT)
+
+    warm_target = lambda row, floor: (  # noqa: E731
+        "≥ 50 % of floor",
+        row["rps"] >= 0.5 * floor["rps"],
+    )
+    public = [
+        ("/allocations/ (warm)", "/allocations/"),
+        ("API allocations by category", "/api/v1/allocations/?group_by=category"),
+        ("API awards", "/api/v1/awards/"),
+        ("Forces", "/forces/"),
+        ("A force", "/forces/nottinghamshire/"),
+        ("An award", f"/awards/{info['award']}/"),
+    ]
+    signed_in = [
+        ("Review queue (50 rows)", "/review/"),
+        ("Review bid page", f"/review/bids/{info['bid']}/"),
+    ]
+    with Server(cache_url) as server:
+        log(f"gunicorn up (workers {server.workers()}), cache {cache_url}")
+        floor = measure(wrk, script, "Floor: /healthz", "/healthz")
+        pages = [floor]
+        for name, path in public:
+            row = measure(wrk, script, name, path)
+            row["target"] = warm_target(row, floor)
+            pages.append(row)
+        cold = measure(wrk, script, "/allocations/ (cold)", "/allocations/", bust=True)
+        cold["target"] = ("p95 ≤ 500 ms", cold["p95_ms"] <= 500)
+        pages.append(cold)
+        for name, path in signed_in:
+            row = measure(wrk, script, name, path, cookie=cookie)
+            row["target"] = ("p95 ≤ 150 ms", row["p95_ms"] <= 150)
+            pages.append(row)
+        csv = measure_csv(server)
+        panel = (
+            f"/review/rounds/{info['panel_round']}/panel-pack.pdf?category={info['panel_category']}"
+        )
+        pdfs = [
+            measure_pdf("Allocations report PDF", "/allocations/report.pdf"),
+            measure_pdf(f"Panel pack PDF ({info['panel_bids']} bids)", panel, cookie),
+        ]
+    probe = probe_sql(
+        [(path, path, False) for _, path in public] + [(path, path, True) for _, path in signed_in]
+    )
+    tests = measure_tests()
+    data = {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "cache": "Redis" if cache_url.startswith("redis") else "local memory",
+        "counts": counts,
+        "floor": floor,
+        "pages": pages,
+        "cold": cold,
+        "csv": csv,
+        "pdfs": pdfs,
+        "probe": probe,
+        "tests": tests,
+    }
+    text = report(data)
+    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    print(text)
+    log(f"done in {(time.monotonic() - started) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
