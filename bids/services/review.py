@@ -171,7 +171,9 @@ def review_submit(
         raise WorkflowError("Choose a recommendation: fund, fund with conditions or do not fund.")
     review.submitted_at = timezone.now()
     review.save()
-    score = review.weighted_score()
+    # From the scores just saved: a review passed in with its scores prefetched still holds
+    # the draft's.
+    score = Review.objects.prefetch_related("scores__criterion").get(pk=review.pk).weighted_score()
     record_event(
         review.bid,
         Action.REVIEW_SUBMITTED,

@@ -270,6 +270,22 @@ def test_review_submit_scores_every_criterion_and_computes_the_weighted_score(an
     assert last_event(review.bid).action == BidEvent.Action.REVIEW_SUBMITTED
 
 
+def test_review_submit_records_the_submitted_score_not_a_prefetched_draft(analyst):
+    review = _declared_review(analyst)
+    fit = CriterionFactory(round=review.bid.round, weight=Decimal(1), max_score=5)
+    services.review_save(review=review, scores={fit.pk: (1, "Weak")}, by=analyst)
+    # A page that showed the draft holds its scores in the prefetch cache.
+    loaded = Review.objects.prefetch_related("scores__criterion").get(pk=review.pk)
+    assert loaded.weighted_score() == Decimal("20.00")
+    services.review_submit(
+        review=loaded,
+        scores={fit.pk: (5, "Strong after the answer")},
+        recommendation=Review.Recommendation.FUND,
+        by=analyst,
+    )
+    assert last_event(review.bid).note == "Fund, weighted score 100.00"
+
+
 def test_review_submit_refuses_a_missing_criterion_or_justification(analyst):
     review = _declared_review(analyst)
     fit = CriterionFactory(round=review.bid.round, name="Strategic fit")
