@@ -9,7 +9,13 @@ from bids.demo.base import SEED
 from bids.demo.builder import Builder
 from bids.demo.context import Batch, BidSpec, Context, RoundCtx
 from bids.demo.record import REAL_AWARDS, real_reference
-from bids.demo.rounds import BASE_ROUNDS, CLOSED_ROUND, OPEN_ROUND, SUPPLEMENTARY_COUNT
+from bids.demo.rounds import (
+    BASE_ROUNDS,
+    CALL_ROUND,
+    CLOSED_ROUND,
+    OPEN_ROUND,
+    SUPPLEMENTARY_COUNT,
+)
 from bids.demo.text import DELIVERY, THEMES, Theme
 from bids.models import Bid
 
@@ -26,7 +32,8 @@ LIVE_PLAN = [
     (OPEN_ROUND, Status.SUBMITTED, 15, None),
     (OPEN_ROUND, Status.WITHDRAWN, 3, Status.DRAFT),
     (OPEN_ROUND, Status.WITHDRAWN, 2, Status.SUBMITTED),
-    (CLOSED_ROUND, Status.SUBMITTED, 10, None),
+    (CLOSED_ROUND, Status.SUBMITTED, 4, None),
+    (CALL_ROUND, Status.SUBMITTED, 6, None),
     (CLOSED_ROUND, Status.UNDER_REVIEW, 25, None),
     (CLOSED_ROUND, Status.CLARIFICATION_REQUESTED, 12, None),
     (CLOSED_ROUND, Status.RECOMMENDED, 15, None),

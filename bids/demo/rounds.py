@@ -133,6 +133,9 @@ class RoundSpec:
 
 
 OPEN_ROUND, CLOSED_ROUND = "ptf-2027", "ptf-2026-2"
+# A small closed round whose bids are submitted and not yet assigned: the demo analyst, second
+# analyst and approver can take it from assignment to published results on their own.
+CALL_ROUND = "ptf-2026-call"
 
 
 def _yearly_round(year: int) -> RoundSpec:
@@ -220,6 +223,19 @@ BASE_ROUNDS = [
         D(2026, 12, 11),
         None,
         FundingRound.Status.CLOSED,
+    ),
+    RoundSpec(
+        CALL_ROUND,
+        "PTF",
+        "2026/27 rapid delivery call",
+        2026,
+        2027,
+        D(2026, 7, 1),
+        D(2026, 10, 30),
+        D(2026, 12, 18),
+        None,
+        FundingRound.Status.CLOSED,
+        size=0.4,
     ),
     RoundSpec(
         OPEN_ROUND,

@@ -138,10 +138,30 @@ def test_an_open_round_and_a_round_in_assessment_have_live_work():
     assert open_round.envelopes.exists()
     assert open_round.criteria.count() == 5
     assert open_round.bids.filter(status=Bid.Status.DRAFT).exists()
-    closed = FundingRound.objects.get(status=FundingRound.Status.CLOSED)
+    closed = FundingRound.objects.get(slug="ptf-2026-27-round-2")
+    assert closed.status == FundingRound.Status.CLOSED
     assert closed.results_published_at is None
     assert closed.bids.filter(status=Bid.Status.UNDER_REVIEW).exists()
     assert closed.bids.filter(status=Bid.Status.RECOMMENDED).exists()
+
+
+def test_a_small_closed_round_the_demo_accounts_can_finish():
+    """The rapid delivery call waits for assignment only: analyst, analyst2 and approver can take
+    it from the queue to published results without anyone else."""
+    call = FundingRound.objects.get(slug="ptf-2026-27-rapid-delivery-call")
+    assert call.status == FundingRound.Status.CLOSED
+    assert not call.is_open(at=demo.AS_OF)
+    assert call.results_published_at is None
+    assert call.criteria.count() == 5
+    bids = call.bids.all()
+    assert bids.count() == 6
+    assert set(bids.values_list("status", flat=True)) == {Bid.Status.SUBMITTED}
+    assert not Review.objects.filter(bid__round=call).exists()
+    # Every bid asks for money in the round's own years, and every envelope is set.
+    for bid in bids.with_requested_total().prefetch_related("funding_lines"):
+        assert {line.financial_year for line in bid.funding_lines.all()} <= {2026, 2027}
+        assert bid.requested_total > 0
+        assert call.envelopes.filter(category=bid.spend_category).count() == 2
 
 
 def test_bids_in_every_status():
