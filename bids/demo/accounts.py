@@ -167,8 +167,14 @@ def ensure_pool_users(forces: list[Force]) -> None:
             wanted[f"{force.slug}-office"] = ("", force)
     existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
     new = []
-    for username in wanted:  # draw names for every user so names do not depend on what exists
+    # Names are drawn for every user, so they do not depend on what exists, and never twice: two
+    # analysts called Laura Jones could not be told apart where reviewers are chosen.
+    taken = {(a.first_name, a.last_name) for a in DEMO_ACCOUNTS}
+    for username in wanted:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        while (first, last) in taken:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        taken.add((first, last))
         if username not in existing:
             user = User(
                 username=username,

@@ -274,3 +274,9 @@ def test_scale_2_doubles_the_generated_part():
 def test_refuses_without_debug_unless_forced():
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_no_two_people_share_a_name():
+    """Reviewers are chosen by name: the demo never gives two people the same one."""
+    names = [(u.first_name, u.last_name) for u in User.objects.all()]
+    assert len(names) == len(set(names)) > 50
