@@ -108,9 +108,10 @@ class Parameter:
 
 def _filter_choices(name: str, label: Callable) -> Callable[[], list[Choice]]:
     def choices() -> list[Choice]:
-        # A fresh clone: iterating the filter's own queryset would cache its rows for the
-        # life of the process, and a round published later would never show.
-        queryset = AllocationFilter.base_filters[name].queryset.all()
+        # A fresh QuerySet each time: one kept by the filter class would cache its rows (and a
+        # round's "published before now") for the life of the process.
+        queryset = AllocationFilter.base_filters[name].queryset
+        queryset = queryset(None) if callable(queryset) else queryset.all()
         return [Choice(item.slug, label(item)) for item in queryset]
 
     return choices

@@ -11,6 +11,17 @@ from forces.models import Collaboration, Force, Region
 from fundtracker.years import fy_label
 
 
+def _published_rounds():
+    # Built per request, not once at import: a QuerySet made at class definition would keep the
+    # "published before now" of the moment the process started, and hide every round published
+    # since from the filter until a restart.
+    return (
+        FundingRound.objects.published()
+        .select_related("fund")
+        .order_by("-first_financial_year", "name")
+    )
+
+
 def _published_years() -> list[tuple[int, str]]:
     years = (
         Tranche.objects.published()
@@ -42,9 +53,7 @@ class AllocationFilter(django_filters.FilterSet):
         label="Funding round",
         field_name="award__bid__round",
         to_field_name="slug",
-        queryset=FundingRound.objects.published()
-        .select_related("fund")
-        .order_by("-first_financial_year", "name"),
+        queryset=lambda request: _published_rounds(),
         empty_label="All rounds",
     )
     financial_year = django_filters.ChoiceFilter(

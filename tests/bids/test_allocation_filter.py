@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from bids.filters import AllocationFilter
 from tests.factories import (
@@ -106,3 +107,20 @@ def test_bad_values_name_the_parameter(money, params, bad):
 def test_an_unpublished_round_is_not_a_choice(money):
     hidden = FundingRoundFactory(closed=True)
     assert not AllocationFilter({"round": hidden.slug}).is_valid()
+
+
+def test_a_round_published_after_start_up_is_offered_and_filters(money, rf):
+    """The round choices are worked out for each request, not when the module was imported."""
+    later = FundingRoundFactory(closed=True, slug="ptf-2026-27-rapid-delivery-call")
+    award = AwardFactory(bid=BidFactory(round=later, approved=True))
+    TrancheFactory(award=award, financial_year=2026, amount=Decimal("250000.00"))
+    request = rf.get("/allocations/")
+    before = AllocationFilter({"round": later.slug}, request=request)
+    assert not before.is_valid()
+
+    later.results_published_at = timezone.now()  # after bids.filters was imported
+    later.save()
+    after = AllocationFilter({"round": later.slug}, request=request)
+    assert after.is_valid(), after.errors
+    assert later in after.form.fields["round"].queryset
+    assert after.qs.totals()["allocated"] == Decimal("250000.00")
