@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
 
-from bids import demo
+from bids import demo, services
 from bids.models import (
     Award,
     AwardShare,
@@ -274,6 +274,40 @@ def test_scale_2_doubles_the_generated_part():
 def test_refuses_without_debug_unless_forced():
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_the_demo_accounts_alone_take_the_call_round_to_published_results():
+    """Assigned, scored by analyst and analyst2, moderated, decided by approver (who reviewed
+    nothing) and published — every step by a demo account whose password is published."""
+
+    people = {
+        u.username: u for u in User.objects.filter(username__in=["analyst", "analyst2", "approver"])
+    }
+    call = FundingRound.objects.get(slug="ptf-2026-27-rapid-delivery-call")
+    criteria = list(call.criteria.all())
+    for bid in call.bids.order_by("reference"):
+        services.bid_assign_reviewers(
+            bid=bid, reviewers=[people["analyst"], people["analyst2"]], by=people["analyst"]
+        )
+        for review in bid.reviews.all():
+            reviewer = review.reviewer
+            services.review_declare_conflict(review=review, has_conflict=False, by=reviewer)
+            services.review_submit(
+                review=review,
+                scores={c.pk: (c.max_score // 2, "Evidence weighed.") for c in criteria},
+                recommendation=Review.Recommendation.FUND,
+                by=reviewer,
+            )
+        services.bid_moderate(
+            bid=bid,
+            moderated_score=Decimal(60),
+            recommended=True,
+            reason="Sound.",
+            by=people["analyst"],
+        )
+        services.bid_decide(bid=bid, approve=True, by=people["approver"])
+    services.round_publish_results(funding_round=call, by=people["analyst"])
+    assert Award.objects.published().filter(bid__round=call).count() == 6
 
 
 def test_no_two_people_share_a_name():
