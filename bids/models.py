@@ -1162,6 +1162,7 @@ class BidEvent(models.Model):
         MODERATED = "moderated", "Scores moderated"
         APPROVED = "approved", "Bid approved"
         REJECTED = "rejected", "Bid rejected"
+        RESULTS_PUBLISHED = "results_published", "Results published"
         TRANCHE_RELEASED = "tranche_released", "Tranche released"
         TRANCHE_WITHHELD = "tranche_withheld", "Tranche withheld"
         TRANCHE_CLOSED = "tranche_closed", "Tranche closed"

@@ -38,6 +38,7 @@ _TITLES = {
     Action.MODERATED: "Assessment finished",
     Action.APPROVED: "Bid approved",
     Action.REJECTED: "Bid rejected",
+    Action.RESULTS_PUBLISHED: "Results published",
     Action.TRANCHE_RELEASED: "Tranche released",
     Action.TRANCHE_WITHHELD: "Tranche withheld",
     Action.TRANCHE_CLOSED: "Tranche closed",
@@ -91,6 +92,13 @@ def timeline_item(event: BidEvent) -> TimelineItem | None:
             "The bid is recommended to the funding panel."
             if event.to_status == Status.RECOMMENDED
             else "The bid is not recommended to the funding panel."
+        )
+    elif action == Action.RESULTS_PUBLISHED:
+        description = (
+            "The round’s results are public: the award shows on the allocation pages and in the "
+            "open data."
+            if event.to_status == Status.APPROVED
+            else "The round’s results are public. Bids that were not funded are not published."
         )
     elif action == Action.CLARIFICATION_ANSWERED and event.to_status == Status.UNDER_REVIEW:
         description = f"{event.note}\n\nEvery question is answered: the bid is back under review."

@@ -186,6 +186,12 @@ class Builder:
                     decided,
                     rng.choice(REJECTIONS),
                 )
+            if r.published:
+                # The lead analyst published every round's results.
+                after = Status.APPROVED if s.status == Status.APPROVED else Status.REJECTED
+                publisher, at = self.ctx.analysts[0], r.spec.published
+                note = f"Results of {r.obj} published"
+                self.event(bid, Action.RESULTS_PUBLISHED, after, after, publisher, at, note)
         if s.withdraw_from:
             end = (r.decide_at - DAY) if r.decide_at else AS_OF - datetime.timedelta(hours=1)
             at = self.between(t + datetime.timedelta(hours=2), end)

@@ -13,6 +13,7 @@ from bids.models import (
     Award,
     AwardShare,
     Bid,
+    BidEvent,
     FundingRound,
     Payment,
     SpendReturn,
@@ -364,5 +365,21 @@ def round_publish_results(*, funding_round: FundingRound, by: User) -> FundingRo
     funding_round.results_published_at = timezone.now()
     funding_round.status = FundingRound.Status.DECIDED
     funding_round.save()
+    # Each decided bid's timeline shows when its result went public, and who published it.
+    note = f"Results of {funding_round} published"
+    BidEvent.objects.bulk_create(
+        BidEvent(
+            bid_id=bid_id,
+            action=Action.RESULTS_PUBLISHED,
+            from_status=status,
+            to_status=status,
+            actor=by,
+            at=funding_round.results_published_at,
+            note=note,
+        )
+        for bid_id, status in funding_round.bids.filter(
+            status__in=[Status.APPROVED, Status.REJECTED]
+        ).values_list("pk", "status")
+    )
     public_data_changed()
     return funding_round

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.test import override_settings
 
 from bids import demo, services
@@ -308,6 +308,20 @@ def test_the_demo_accounts_alone_take_the_call_round_to_published_results():
         services.bid_decide(bid=bid, approve=True, by=people["approver"])
     services.round_publish_results(funding_round=call, by=people["analyst"])
     assert Award.objects.published().filter(bid__round=call).count() == 6
+
+
+def test_every_decided_bid_of_a_published_round_shows_when_its_result_went_public():
+    decided = Bid.objects.filter(
+        round__results_published_at__isnull=False,
+        status__in=[Bid.Status.APPROVED, Bid.Status.REJECTED],
+    )
+    events = BidEvent.objects.filter(action=BidEvent.Action.RESULTS_PUBLISHED)
+    assert events.count() == decided.count() > 300
+    assert not events.exclude(bid__in=decided).exists()
+    assert not events.exclude(at=F("bid__round__results_published_at")).exists()
+    assert not Bid.objects.filter(
+        round__results_published_at__isnull=True, events__in=events
+    ).exists()
 
 
 def test_no_two_people_share_a_name():

@@ -661,6 +661,22 @@ def test_round_publish_results_needs_every_bid_decided(analyst, approver):
     assert list(Bid.objects.published()) == [bid]
 
 
+def test_publishing_a_round_records_when_on_each_decided_bid(analyst, approver):
+    funding_round = FundingRoundFactory(closed=True)
+    approved = BidFactory(round=funding_round, recommended=True)
+    rejected = BidFactory(round=funding_round, recommended=True)
+    withdrawn = BidFactory(round=funding_round, status=Bid.Status.WITHDRAWN)
+    services.bid_decide(bid=approved, approve=True, by=approver)
+    services.bid_decide(bid=rejected, approve=False, reasons="Weak case.", by=approver)
+    published = services.round_publish_results(funding_round=funding_round, by=analyst)
+    events = BidEvent.objects.filter(action=BidEvent.Action.RESULTS_PUBLISHED)
+    assert {(e.bid_id, e.from_status, e.to_status, e.actor_id, e.at) for e in events} == {
+        (approved.pk, "approved", "approved", analyst.pk, published.results_published_at),
+        (rejected.pk, "rejected", "rejected", analyst.pk, published.results_published_at),
+    }
+    assert not withdrawn.events.filter(action=BidEvent.Action.RESULTS_PUBLISHED).exists()
+
+
 # --------------------------------------------------------------------------- the whole way
 
 

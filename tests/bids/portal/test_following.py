@@ -454,6 +454,19 @@ def test_rejected_bid_shows_the_panels_reasons(client, office_user, approver):
     assert "The funding panel’s reasons Weak value for money." in page
 
 
+def test_timeline_says_when_the_result_went_public(client, office_user, analyst, approver):
+    bid = BidFactory(recommended=True, round=FundingRoundFactory(closed=True))
+    services.bid_decide(bid=bid, approve=True, by=approver)
+    services.round_publish_results(funding_round=bid.round, by=analyst)
+    client.force_login(office_user)
+    timeline = text(client.get(reverse("portal:bid", args=[bid.reference])))
+    assert re.search(
+        r"Results published by Home Office .*? the award shows on the allocation pages .*?"
+        r"Bid approved by Home Office",
+        timeline,
+    )
+
+
 def test_withdrawn_bid_shows_the_reason(client, office_user):
     bid = BidFactory(submitted=True)
     services.bid_withdraw(bid=bid, by=office_user, reason="Merged into the regional bid.")
