@@ -102,9 +102,10 @@ class SecurityCodeForm(forms.Form):
             if locked_until
             else 60
         )
-        wait = (
-            f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
-        )
+        if seconds < 120:
+            wait = "1 second" if seconds == 1 else f"{seconds} seconds"
+        else:
+            wait = f"{math.ceil(seconds / 60)} minutes"
         return f"You have entered too many wrong codes. Wait {wait}, then try again"
 
 
