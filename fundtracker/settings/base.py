@@ -144,6 +144,8 @@ LOGOUT_REDIRECT_URL = "home"
 # password before any page that needs sign-in, or the admin, answers.
 FUNDTRACKER_OTP_REQUIRED = True
 OTP_TOTP_ISSUER = "Police funding tracker"
+# Administrators delete a lost app in the admin; they never see anyone's key or QR code there.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Signed out after this many seconds without a request (None: never).
 FUNDTRACKER_SESSION_IDLE_TIMEOUT = 30 * 60
 # A backstop for the idle timeout: the session cookie lasts this long after its last write.

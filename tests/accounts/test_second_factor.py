@@ -234,3 +234,15 @@ def test_a_deployment_without_the_second_factor_fails_the_deploy_check(settings)
 
     assert [w.id for w in warnings] == ["accounts.W001"]
     assert warnings[0].level == checks.WARNING
+
+
+@override_settings(FUNDTRACKER_OTP_REQUIRED=False)
+def test_the_admin_lists_apps_without_showing_their_keys(client, administrator, authenticator):
+    client.force_login(administrator)
+
+    response = client.get(f"/admin/otp_totp/totpdevice/{authenticator.pk}/change/")
+
+    assert response.status_code == 200
+    assert "Authenticator app" in response.text
+    assert authenticator.key not in response.text
+    assert "otpauth://" not in response.text
