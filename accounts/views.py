@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -63,7 +62,6 @@ def admin_sign_in(request):
     return HttpResponseRedirect(f"{reverse('login')}?{query}")
 
 
-@method_decorator([never_cache, sensitive_post_parameters("code")], name="dispatch")
 class _SecondFactorView(FormView):
     """Open to signed-in Home Office staff only: for anyone else there is no such page."""
 
@@ -120,8 +118,16 @@ class SetUpAuthenticatorView(_SecondFactorView):
         key = self.pending_key()
         device = TOTPDevice(user=self.request.user, key=key, name=DEVICE_NAME)
         qr = segno.make(device.config_url, error="m")
+        # Dark on white whatever the page around it: scanners need the contrast and the quiet
+        # border.
         svg = qr.svg_inline(
-            scale=5, border=4, title="QR code of your setup key", svgclass="app-qr-code"
+            scale=5,
+            border=4,
+            dark="#000",
+            light="#fff",
+            title="QR code of your setup key",
+            svgclass=None,
+            lineclass=None,
         ).replace("<svg ", '<svg role="img" ', 1)
         secret = b32encode(unhexlify(key.encode())).decode()
         return super().get_context_data(
@@ -164,7 +170,12 @@ class EnterSecurityCodeView(_SecondFactorView):
         return self.signed_in_with(self.device)
 
 
-set_up_authenticator = second_factor_not_required(SetUpAuthenticatorView.as_view())
-enter_security_code = second_factor_not_required(EnterSecurityCodeView.as_view())
+def _second_factor_page(view_class):
+    view = sensitive_post_parameters("code")(never_cache(view_class.as_view()))
+    return second_factor_not_required(view)
+
+
+set_up_authenticator = _second_factor_page(SetUpAuthenticatorView)
+enter_security_code = _second_factor_page(EnterSecurityCodeView)
 sign_out = second_factor_not_required(auth_views.LogoutView.as_view())
 sign_in = SignInView.as_view()

@@ -22,6 +22,6 @@ urlpatterns = [
     path("review/", include((review_patterns, "review"))),
     path("api/v1/", include((api_patterns, "api"))),
     path("", include((public_patterns, "public"))),
-    path("admin/login/", admin_sign_in),
+    path("admin/login/", admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
 ]

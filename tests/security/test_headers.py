@@ -107,3 +107,13 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
     assert _html_templates()
     assert offending == []
+
+
+def test_a_public_page_served_from_the_cache_carries_the_policy(client):
+    client.get("/allocations/")
+
+    response = client.get("/allocations/")
+
+    assert response["X-Cache"] == "hit"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
