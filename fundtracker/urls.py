@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import admin_sign_in
 from bids.urls import api_patterns, portal_patterns, public_patterns, review_patterns
 from fundtracker import views
 
@@ -16,10 +17,11 @@ handler500 = "fundtracker.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("portal/", include((portal_patterns, "portal"))),
     path("review/", include((review_patterns, "review"))),
     path("api/v1/", include((api_patterns, "api"))),
     path("", include((public_patterns, "public"))),
+    path("admin/login/", admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
 ]

@@ -62,4 +62,8 @@ cp "$AUTOCOMPLETE/accessible-autocomplete.min.css" "$AUTOCOMPLETE/accessible-aut
     "$OUT/css/"
 cp static/src/autocomplete.mjs "$OUT/js/autocomplete.mjs"
 
+# The classes GOV.UK Frontend's styles key on, set by a file before the first paint (the
+# Content-Security-Policy allows no inline script).
+cp static/src/govuk-frontend-supported.js "$OUT/js/govuk-frontend-supported.js"
+
 echo "build-assets: built $OUT"

@@ -1,9 +1,11 @@
 """Settings shared by every environment; each value that varies comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -57,7 +59,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "fundtracker",
+    "accounts",
     "forces",
     "bids",
 ]
@@ -65,14 +71,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that may answer (lock-out, sign-in redirects, error pages), so that
+    # every page carries the policy.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fundtracker.urls"
@@ -107,13 +121,75 @@ CACHES = {"default": cache_from_url(env("CACHE_URL", "locmem://"))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out username and address before the password is
+# checked (docs/decisions/0018-accounts-and-security-headers.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# ---------------------------------------------------------------- accounts and security
+
+# Analysts, approvers and administrators enter a code from an authenticator app after their
+# password before any page that needs sign-in, or the admin, answers.
+FUNDTRACKER_OTP_REQUIRED = True
+OTP_TOTP_ISSUER = "Police funding tracker"
+# Administrators delete a lost app in the admin; they never see anyone's key or QR code there.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Signed out after this many seconds without a request (None: never).
+FUNDTRACKER_SESSION_IDLE_TIMEOUT = 30 * 60
+# A backstop for the idle timeout: the session cookie lasts this long after its last write.
+SESSION_COOKIE_AGE = 12 * 60 * 60
+# Forms take the CSRF token from the page, so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+
+# Sign-in throttling: five wrong passwords for one username from one address lock that pair
+# out for 15 minutes. The pair rather than the address alone, so that colleagues behind one
+# office gateway do not lock each other out, and rather than the username alone, so that
+# nobody can lock a user out from elsewhere.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
+# How many reverse proxies of ours stand in front of the app, each appending to
+# X-Forwarded-For (0: the app is reached directly and REMOTE_ADDR is the client).
+FUNDTRACKER_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+
+# Scripts, styles, images and fonts from this site only; no inline script anywhere. Style
+# attributes are allowed (and only they, not <style> elements): the proportion bars of the
+# public pages and the admin's money columns set a width or alignment that way, and a style
+# attribute cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        # data: for the empty favicon of base.html.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

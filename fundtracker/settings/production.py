@@ -19,5 +19,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# Production sits behind one reverse proxy, which sets X-Forwarded-Proto and appends the
+# client's address to X-Forwarded-For.
+FUNDTRACKER_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "1"))
+FUNDTRACKER_OTP_REQUIRED = True

@@ -17,3 +17,10 @@ CACHES = {
         "LOCATION": env("PYTEST_XDIST_WORKER", "main"),
     }
 }
+
+# Off unless a test turns them on (tests/accounts): most tests sign analysts in with
+# force_login and count queries, and Django's test client signs in without a request, which
+# django-axes refuses.
+FUNDTRACKER_OTP_REQUIRED = False
+FUNDTRACKER_SESSION_IDLE_TIMEOUT = None
+AXES_ENABLED = False
