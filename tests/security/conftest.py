@@ -140,9 +140,7 @@ def build_world() -> World:
     users["analyst"] = UserFactory(**_person("sec-analyst"), analyst=True)
     users["conflicted_reviewer"] = UserFactory(**_person("sec-conflicted"), analyst=True)
     users["approver"] = UserFactory(**_person("sec-approver"), approver=True)
-    users["administrator"] = UserFactory(
-        **_person("sec-admin"), is_staff=True, is_superuser=True
-    )
+    users["administrator"] = UserFactory(**_person("sec-admin"), is_staff=True, is_superuser=True)
     world.reviewer = UserFactory(**_person("sec-reviewer"), analyst=True)
     analyst, lead = users["analyst"], users["lead_office"]
 
@@ -191,7 +189,9 @@ def build_world() -> World:
             title=f"Published award title {number}" if public else f"{SECRET} bid {state}",
             summary="Published summary." if public else f"{SECRET} summary of {state}",
             case_for_change=f"{SECRET} case for change of {state}",
-            moderated_score=Decimal("70.00") if state in {"recommended", *APPROVED_STATES} else None,
+            moderated_score=Decimal("70.00")
+            if state in {"recommended", *APPROVED_STATES}
+            else None,
             partners=["leicestershire"],
             collaboration=world.collaboration,
         )

@@ -273,11 +273,13 @@ MATRIX: dict[str, Entry] = {
     "portal:document_delete": Entry(
         document_url("portal:document_delete"),
         portal(
-            lambda r, s: 404
-            if not office_sees(r, s)
-            else 200
-            if r == "lead_office" and s == "draft"
-            else to_bid("portal:documents")
+            lambda r, s: (
+                404
+                if not office_sees(r, s)
+                else 200
+                if r == "lead_office" and s == "draft"
+                else to_bid("portal:documents")
+            )
         ),
         BID_STATES,
         True,
@@ -286,16 +288,14 @@ MATRIX: dict[str, Entry] = {
     "portal:bid": Entry(
         bid_url("portal:bid"),
         portal(
-            lambda r, s: to_bid("portal:task_list")
-            if r == "lead_office" and s == "draft"
-            else seen(r, s)
+            lambda r, s: (
+                to_bid("portal:task_list") if r == "lead_office" and s == "draft" else seen(r, s)
+            )
         ),
         BID_STATES,
     ),
     "portal:withdraw": Entry(bid_url("portal:withdraw"), portal(seen), BID_STATES, True),
-    "portal:clarification_answer": Entry(
-        clarification_url, portal(seen), CLARIFIED_STATES, True
-    ),
+    "portal:clarification_answer": Entry(clarification_url, portal(seen), CLARIFIED_STATES, True),
     "portal:spend": Entry(bid_url("portal:spend"), portal(has_award(seen)), BID_STATES),
     "portal:spend_return": Entry(
         lambda w, s: reverse("portal:spend_return", args=[ref(w, s), 2016, 1]),
@@ -316,9 +316,7 @@ MATRIX: dict[str, Entry] = {
     ),
     "review:bid": Entry(bid_url("review:bid"), review(submitted_bid()), BID_STATES),
     "review:bid_pdf": Entry(bid_url("review:bid_pdf"), review(submitted_bid()), BID_STATES),
-    "review:document": Entry(
-        document_url("review:document"), review(submitted_bid()), BID_STATES
-    ),
+    "review:document": Entry(document_url("review:document"), review(submitted_bid()), BID_STATES),
     "review:assign": Entry(
         bid_url("review:assign"), review(submitted_bid(analysts_only)), BID_STATES, True
     ),
@@ -346,9 +344,7 @@ MATRIX: dict[str, Entry] = {
     "review:funding_line_csv": Entry(
         round_url("review:funding_line_csv"), review(caseworkers), ROUND_STATES
     ),
-    "review:panel_pack": Entry(
-        round_url("review:panel_pack"), review(caseworkers), ROUND_STATES
-    ),
+    "review:panel_pack": Entry(round_url("review:panel_pack"), review(caseworkers), ROUND_STATES),
     "review:decide_batch": Entry(
         round_url("review:decide_batch"), review(approvers_only), ROUND_STATES, True
     ),

@@ -85,8 +85,14 @@ def test_a_dump_restores_every_award_and_its_tranches(awards, tmp_path):
     run(["createdb", *options, restored], environment)
     try:
         run(
-            ["pg_restore", *options, "--no-owner", "--exit-on-error", f"--dbname={restored}",
-             str(dump)],
+            [
+                "pg_restore",
+                *options,
+                "--no-owner",
+                "--exit-on-error",
+                f"--dbname={restored}",
+                str(dump),
+            ],
             environment,
         )
         second = psycopg2.connect(
