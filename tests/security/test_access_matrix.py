@@ -21,6 +21,12 @@ The rules, from design §5 and the scope tests of each workspace:
   conflicted reviewer never does).
 - Public pages answer the same to everyone, and show only published results.
 - The admin is for staff; anyone else is sent to the admin's sign-in page.
+
+A new page gets an ``Entry`` in ``MATRIX`` under its ``namespace:name`` (its route when it has
+no name): a function building its URL for a state, the rule saying what each role gets
+(``public()``, ``signed_in()``, ``portal(...)``, ``review(...)`` and the rules they take),
+the states that matter (``BID_STATES``, ``ROUND_STATES``… from ``conftest.py``, which builds
+the objects) and ``writes=True`` when a POST to it changes something.
 """
 
 from collections.abc import Callable
