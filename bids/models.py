@@ -1145,6 +1145,29 @@ class SpendReturn(models.Model):
 # --------------------------------------------------------------------------- events
 
 
+class AppendOnlyError(ValueError):
+    """A bid event was to be changed or deleted: the record of what happened is append-only."""
+
+
+APPEND_ONLY_MESSAGE = "Bid events are append-only: record a new event instead."
+
+
+class BidEventQuerySet(models.QuerySet):
+    """Bulk changes refused: ``update()``, ``delete()`` and ``bulk_update()`` (which updates)
+    would rewrite the record of what happened. On PostgreSQL a trigger refuses them as well."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+    def delete(self):
+        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+    update.alters_data = True
+    delete.alters_data = True
+    # Like Django's own: ``BidEvent.objects.delete()`` is not a thing; ``.all().delete()`` is.
+    delete.queryset_only = True
+
+
 class BidEvent(models.Model):
     """One thing that happened to a bid: a change of status, a decision, a payment… Append-only."""
 
@@ -1182,6 +1205,8 @@ class BidEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
 
+    objects = BidEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["bid", "at", "id"]
         indexes = [models.Index(fields=["bid", "at"], name="bidevent_bid_at")]
@@ -1191,5 +1216,8 @@ class BidEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("Bid events are append-only: record a new event instead.")
+            raise AppendOnlyError(APPEND_ONLY_MESSAGE)
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY_MESSAGE)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -428,12 +428,19 @@ class ModerateView(ServiceFormMixin, AnalystMixin, ReviewBidMixin, FormView):
         )
 
     def get(self, request, *args, **kwargs):
-        self.bid  # noqa: B018 - 404 before anything else
+        self.refuse_reviewer_still_reviewing()
         return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        self.bid  # noqa: B018
+        self.refuse_reviewer_still_reviewing()
         return super().post(request, *args, **kwargs)
+
+    def refuse_reviewer_still_reviewing(self) -> None:
+        """404 for an unknown reference or a draft, and for a reviewer of the bid whose own
+        review is not in: the sheet shows every review, which a reviewer sees only after
+        submitting theirs (design §3), and a conflicted reviewer never submits one."""
+        if any(r.reviewer_id == self.request.user.pk and not r.is_submitted for r in self.reviews):
+            raise Http404("You are reviewing this bid, so you cannot moderate it.")
 
     def get_initial(self):
         mean = self.sheet.mean
