@@ -167,6 +167,18 @@ def review(rule: Callable) -> Callable:
     return expect
 
 
+def home_office_staff(expected: Expected) -> Callable:
+    """The second-factor pages: analysts, approvers and administrators (who must use a second
+    factor); no such page for PCC offices; anonymous → sign in."""
+
+    def expect(role, state):
+        if role == "anonymous":
+            return LOGIN
+        return expected if role in CASEWORKERS | {"administrator"} else 404
+
+    return expect
+
+
 def caseworkers(role, state) -> Expected:
     return 200
 
@@ -257,6 +269,17 @@ MATRIX: dict[str, Entry] = {
     "password_reset_done": Entry(lambda w, s: reverse("password_reset_done"), public()),
     "password_reset_confirm": Entry(bad_reset_link, public(), writes=True),
     "password_reset_complete": Entry(lambda w, s: reverse("password_reset_complete"), public()),
+    # With no authenticator app yet, setting one up is the page; entering a code sends there.
+    "two_factor_setup": Entry(
+        lambda w, s: reverse("two_factor_setup"), home_office_staff(200), writes=True
+    ),
+    "two_factor_verify": Entry(
+        lambda w, s: reverse("two_factor_verify"),
+        home_office_staff(Redirect(lambda w, s: reverse("two_factor_setup"))),
+        writes=True,
+    ),
+    # The admin's own sign-in form is replaced by the service's.
+    "admin_sign_in": Entry(lambda w, s: reverse("admin_sign_in"), public(LOGIN)),
     # ------------------------------------------------------------------- portal
     "portal:home": Entry(lambda w, s: reverse("portal:home"), portal(lambda r, s: 200)),
     "portal:start": Entry(

@@ -49,7 +49,7 @@ def drop_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bids", "0005_similar_bids_search"),
+        ("bids", "0006_bidevent_results_published"),
     ]
 
     operations = [
