@@ -1,24 +1,45 @@
-"""The figures of the public allocations dashboard, its PDF report and its CSV.
+"""The figures of the public allocations dashboard, its PDF report and its CSV, and the two
+summary tables the dashboard reads.
 
-``Dashboard`` reads everything from one validated ``AllocationFilter``: each section is a few
-database sums (``Tranche.objects.totals_by``, ``Envelope.objects.totals_by``) merged with the
-names of the small reference tables, so the number of queries never depends on how many awards
-there are. ``csv_rows`` streams one row per tranche in a single query.
+``Dashboard`` reads everything from one validated ``AllocationFilter``: each section is one sum
+over ``AllocationCell`` (tranche money by round, category, year and force) or ``AwardPart`` (each
+award's money and each sharing force's fraction of it), merged with the names of the small
+reference tables, so the number of queries never depends on how many awards there are and no
+query joins tranches to awards, bids and shares. ``refresh_money_summaries`` keeps both tables
+equal to those joins: it runs in the transaction of every write to tranches, awards and shares.
+``csv_rows`` streams one row per tranche in a single query.
 """
 
+import contextlib
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import Aggregate, CharField, F, OuterRef, Subquery, Value
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bids.filters import AllocationFilter
 from bids.models import (
+    AllocationCell,
     Award,
+    AwardPart,
     Bid,
     FundingRound,
     Payment,
@@ -27,7 +48,7 @@ from bids.models import (
     Tranche,
 )
 from forces.models import Force, Region
-from fundtracker.money import PENNY, ZERO
+from fundtracker.money import MONEY_FIELD, PENNY, ZERO
 from fundtracker.years import fy_label
 
 HUNDRED = Decimal(100)
@@ -101,16 +122,37 @@ class Dashboard:
     def __init__(self, filterset: AllocationFilter):
         self.filterset = filterset
         self.chosen = filterset.chosen
-        self.tranches = filterset.qs
 
     @property
     def narrowed(self) -> bool:
         """A force or region is chosen: allocated money is a part, set aside is the whole."""
         return "force" in self.chosen or "region" in self.chosen
 
+    def _where(self, *, year: bool) -> Q:
+        """The chosen filters over a summary table of published money."""
+        q = Q(round__results_published_at__lte=timezone.now())
+        for name in ("fund", "round", "category", "force", "region"):
+            if name in self.chosen:
+                q &= Q(**{name: self.chosen[name]})
+        if year and "financial_year" in self.chosen:
+            q &= Q(financial_year=self.chosen["financial_year"])
+        return q
+
+    def _cells(self):
+        return AllocationCell.objects.filter(self._where(year=True))
+
+    def _sums(self, split: bool) -> dict:
+        """A force's or region's parts when split, the whole tranches otherwise."""
+        prefix = "" if split else "whole_"
+        return {name: _money_sum(f"{prefix}{name}") for name in ("allocated", "paid", "spent")}
+
+    def _totals_by(self, field: str, split: bool | None = None):
+        split = self.narrowed if split is None else split
+        return self._cells().values(field).annotate(**self._sums(split)).order_by(field)
+
     @cached_property
     def headline(self) -> Row:
-        totals = self.tranches.totals()
+        totals = self._cells().aggregate(**self._sums(self.narrowed))
         return Row(
             key="total",
             label="All",
@@ -128,9 +170,7 @@ class Dashboard:
             row["category"]: row["envelope"]
             for row in self.filterset.envelopes().totals_by("category")
         }
-        money = {
-            row["award__bid__spend_category"]: row for row in self.tranches.totals_by("category")
-        }
+        money = {row["category"]: row for row in self._totals_by("category")}
         rows = []
         for category in SpendCategory.objects.order_by("order", "name"):
             if category.pk in envelopes or category.pk in money:
@@ -153,7 +193,7 @@ class Dashboard:
             row["financial_year"]: row["envelope"]
             for row in self.filterset.envelopes().totals_by("financial_year")
         }
-        money = {row["financial_year"]: row for row in self.tranches.totals_by("financial_year")}
+        money = {row["financial_year"]: row for row in self._totals_by("financial_year")}
         return [
             self._row(year, fy_label(year), str(year), money.get(year), envelopes.get(year, ZERO))
             for year in sorted(envelopes.keys() | money.keys())
@@ -162,7 +202,7 @@ class Dashboard:
     @cached_property
     def by_region(self) -> list[Row]:
         """Regions with money, by each force's share of every award."""
-        money = {row["share_region"]: row for row in self.tranches.totals_by("region")}
+        money = {row["region"]: row for row in self._totals_by("region", split=True)}
         if not money:
             return []
         return [
@@ -176,15 +216,48 @@ class Dashboard:
         region = self.chosen.get("region")
         if region is None:
             return []
-        money = {row["share_force"]: row for row in self.tranches.totals_by("force")}
+        money = {row["force"]: row for row in self._totals_by("force", split=True)}
         forces = Force.objects.filter(region=region).order_by("name")
         return [
             self._row(force.pk, force.name, force.slug, money.get(force.pk)) for force in forces
         ]
 
+    def _award_money(self):
+        """Each award's ``award_allocated``, ``award_paid`` and ``award_spent`` under the filter.
+
+        Without a year chosen these are ``AwardPart``'s award totals, with a year the award's
+        tranche of that year (it has one at most); narrowed to a force or region, times the
+        force's fraction. An award has one part per force and one carrying it whole, so only a
+        region (several forces) needs the parts of an award summed.
+        """
+        parts = AwardPart.objects.filter(self._where(year=False))
+        if not self.narrowed:
+            parts = parts.filter(whole=True)
+        year = self.chosen.get("financial_year")
+        if year is not None:
+            parts = parts.filter(award__tranches__financial_year=year)
+        source = {
+            name: f"award__tranches__{'amount' if name == 'allocated' else name}"
+            if year is not None
+            else name
+            for name in ("allocated", "paid", "spent")
+        }
+        output = DecimalField(max_digits=20, decimal_places=6)
+        money = {
+            f"award_{name}": ExpressionWrapper(F(field) * F("fraction"), output_field=output)
+            if self.narrowed
+            else F(field)
+            for name, field in source.items()
+        }
+        if "region" in self.chosen:
+            return parts.values("award").annotate(
+                **{name: _money_sum(value) for name, value in money.items()}
+            )
+        return parts.annotate(**money).values("award", *money)
+
     def awards(self, limit: int | None = TOP_AWARDS) -> list[AwardRow]:
         """The awards with the most money allocated under the filter, largest first."""
-        totals = self.tranches.totals_by("award").order_by("-allocated", "award")
+        totals = self._award_money().order_by("-award_allocated", "award")
         if limit is not None:
             totals = totals[:limit]
         totals = list(totals)
@@ -192,13 +265,23 @@ class Dashboard:
             "bid__lead_force", "bid__spend_category", "bid__round__fund"
         ).in_bulk([row["award"] for row in totals])
         return [
-            AwardRow(awards[row["award"]], row["allocated"], row["paid"], row["spent"])
+            AwardRow(
+                awards[row["award"]], row["award_allocated"], row["award_paid"], row["award_spent"]
+            )
             for row in totals
         ]
 
     @cached_property
     def award_count(self) -> int:
-        return self.tranches.values("award").order_by().distinct().count()
+        parts = AwardPart.objects.filter(self._where(year=False))
+        if "financial_year" in self.chosen:
+            parts = parts.filter(award__tranches__financial_year=self.chosen["financial_year"])
+        if "region" in self.chosen:
+            # A collaboration has a part for each of its forces in the region.
+            return parts.aggregate(n=Count("award", distinct=True))["n"]
+        if "force" not in self.chosen:
+            parts = parts.filter(whole=True)
+        return parts.count()
 
     @staticmethod
     def _row(key, label, slug, money, envelope=ZERO) -> Row:
@@ -212,6 +295,11 @@ class Dashboard:
             paid=money.get("paid", ZERO),
             spent=money.get("spent", ZERO),
         )
+
+
+def _money_sum(expression) -> Coalesce:
+    output = DecimalField(**MONEY_FIELD)
+    return Coalesce(Sum(expression, output_field=output), Value(ZERO), output_field=output)
 
 
 def last_changed() -> datetime.datetime | None:
@@ -239,6 +327,172 @@ def last_changed() -> datetime.datetime | None:
     if row is None:
         return None
     return max(moment for moment in row if moment is not None)
+
+
+# --------------------------------------------------------------------------- summaries
+
+# One row per force sharing in each award: the lead at 1 without shares (as
+# ``Tranche.objects.split_by_share()`` counts it); the award's first share, or its lead, carries
+# the whole award once. Awards without tranches have no money and no rows.
+_PARTS_SQL = """
+INSERT INTO bids_awardpart
+    (award_id, force_id, region_id, round_id, fund_id, category_id, fraction, whole,
+     allocated, paid, spent)
+SELECT a.id, COALESCE(s.force_id, b.lead_force_id), f.region_id, b.round_id, r.fund_id,
+       b.spend_category_id, COALESCE(s.percent * 0.01, 1),
+       s.id IS NULL OR s.id = (SELECT MIN(first.id) FROM bids_awardshare first
+                               WHERE first.award_id = a.id),
+       m.allocated, m.paid, m.spent
+FROM bids_award a
+JOIN bids_bid b ON b.id = a.bid_id
+JOIN bids_fundinground r ON r.id = b.round_id
+JOIN (SELECT t.award_id, SUM(t.amount) AS allocated, SUM(t.paid) AS paid,
+             SUM(t.spent) AS spent
+      FROM bids_tranche t {tranche_where} GROUP BY t.award_id) m ON m.award_id = a.id
+LEFT JOIN bids_awardshare s ON s.award_id = a.id
+JOIN forces_force f ON f.id = COALESCE(s.force_id, b.lead_force_id)
+{award_where}
+"""
+
+# Every tranche times each part's fraction, summed by round, category, year and force; the
+# whole tranche once, on the part that carries its award whole.
+_CELLS_SQL = """
+INSERT INTO bids_allocationcell
+    (round_id, fund_id, category_id, financial_year, force_id, region_id,
+     allocated, paid, spent, whole_allocated, whole_paid, whole_spent)
+SELECT p.round_id, p.fund_id, p.category_id, t.financial_year, p.force_id, p.region_id,
+       SUM(t.amount * p.fraction), SUM(t.paid * p.fraction), SUM(t.spent * p.fraction),
+       SUM(CASE WHEN p.whole THEN t.amount ELSE 0 END),
+       SUM(CASE WHEN p.whole THEN t.paid ELSE 0 END),
+       SUM(CASE WHEN p.whole THEN t.spent ELSE 0 END)
+FROM bids_awardpart p
+JOIN bids_tranche t ON t.award_id = p.award_id
+{round_where}
+GROUP BY p.round_id, p.fund_id, p.category_id, t.financial_year, p.force_id, p.region_id
+"""
+
+# Ids per statement: well below SQLite's limit on parameters.
+_CHUNK = 500
+
+_pending: ContextVar[set | None] = ContextVar("money_summaries_pending", default=None)
+
+
+def _in(column: str, ids: list[int]) -> tuple[str, list[int]]:
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def rebuild_money_summaries() -> None:
+    """Both summaries rebuilt whole from the tranches, awards, bids and shares (set-based)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM bids_allocationcell")
+        cursor.execute("DELETE FROM bids_awardpart")
+        cursor.execute(_PARTS_SQL.format(tranche_where="", award_where=""))
+        cursor.execute(_CELLS_SQL.format(round_where=""))
+
+
+def refresh_money_summaries(award_ids: Iterable[int]) -> None:
+    """``AwardPart`` rows of these awards and ``AllocationCell`` rows of their rounds (before
+    and after the change), recomputed from the base tables. Call it inside the transaction
+    that changed them; ``money_summaries_deferred()`` gathers many changes into one call."""
+    award_ids = sorted({pk for pk in award_ids if pk is not None})
+    rounds = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(award_ids), _CHUNK):
+            chunk = award_ids[start : start + _CHUNK]
+            where, params = _in("award_id", chunk)
+            cursor.execute(f"SELECT DISTINCT round_id FROM bids_awardpart WHERE {where}", params)
+            rounds.update(row[0] for row in cursor.fetchall())
+            cursor.execute(f"DELETE FROM bids_awardpart WHERE {where}", params)
+            tranche_where, _ = _in("t.award_id", chunk)
+            award_where, _ = _in("a.id", chunk)
+            cursor.execute(
+                _PARTS_SQL.format(
+                    tranche_where=f"WHERE {tranche_where}", award_where=f"WHERE {award_where}"
+                ),
+                [*chunk, *chunk],
+            )
+            cursor.execute(f"SELECT DISTINCT round_id FROM bids_awardpart WHERE {where}", params)
+            rounds.update(row[0] for row in cursor.fetchall())
+        rounds = sorted(rounds)
+        for start in range(0, len(rounds), _CHUNK):
+            chunk = rounds[start : start + _CHUNK]
+            where, params = _in("round_id", chunk)
+            cursor.execute(f"DELETE FROM bids_allocationcell WHERE {where}", params)
+            round_where, _ = _in("p.round_id", chunk)
+            cursor.execute(_CELLS_SQL.format(round_where=f"WHERE {round_where}"), params)
+
+
+def money_summaries_changed(award_ids: Iterable[int]) -> None:
+    """These awards' money changed: refresh the summaries now, or at the end of the
+    ``money_summaries_deferred()`` block this runs in."""
+    pending = _pending.get()
+    if pending is None:
+        refresh_money_summaries(award_ids)
+    else:
+        pending.update(award_ids)
+
+
+@contextlib.contextmanager
+def money_summaries_deferred():
+    """Gather the awards changed inside the block and refresh the summaries once at its end
+    (an award written with its tranches and shares, an import of many awards)."""
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set(set())
+    try:
+        yield
+        changed = _pending.get()
+    finally:
+        _pending.reset(token)
+    if changed:
+        refresh_money_summaries(changed)
+
+
+def _tranche_or_share_changed(sender, instance, **kwargs):
+    money_summaries_changed([instance.award_id])
+
+
+def _award_changed(sender, instance, **kwargs):
+    money_summaries_changed([instance.pk])
+
+
+def _bid_changed(sender, instance, **kwargs):
+    # Only an approved bid has an award; an administrator may correct its round, lead force
+    # or category afterwards.
+    if instance.status == Bid.Status.APPROVED:
+        money_summaries_changed(Award.objects.filter(bid=instance).values_list("pk", flat=True))
+
+
+def _parts_changed(field: str):
+    def handler(sender, instance, **kwargs):
+        # A force moved to another region, a round to another fund: rare administrative
+        # corrections, each refreshing the awards it touches.
+        awards = AwardPart.objects.filter(**{field: instance}).values_list("award", flat=True)
+        money_summaries_changed(list(awards))
+
+    return handler
+
+
+def connect_money_summaries() -> None:
+    """Keep the summaries current on every save and delete of what they are built from,
+    whoever makes it: the services, the import, the admin, the tests' factories. Bulk writes
+    send no signals: their callers rebuild (``seed_demo``) or refresh (``award_create``)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from bids.models import AwardShare, FundingRound
+
+    for model in (Tranche, AwardShare):
+        for signal in (post_save, post_delete):
+            signal.connect(_tranche_or_share_changed, sender=model, dispatch_uid=f"summary_{model}")
+    post_save.connect(_award_changed, sender=Award, dispatch_uid="summary_award")
+    post_save.connect(_bid_changed, sender=Bid, dispatch_uid="summary_bid")
+    post_save.connect(
+        _parts_changed("force"), sender=Force, dispatch_uid="summary_force", weak=False
+    )
+    post_save.connect(
+        _parts_changed("round"), sender=FundingRound, dispatch_uid="summary_round", weak=False
+    )
 
 
 # --------------------------------------------------------------------------- CSV

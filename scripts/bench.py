@@ -44,7 +44,7 @@ SCALE = int(os.environ.get("BENCH_SCALE", "100"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 8
-REDIS_URL = "redis://127.0.0.1:6379/7"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 # The proxy in front of gunicorn terminates TLS and says so; production settings redirect
 # plain HTTP otherwise.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
