@@ -72,6 +72,17 @@ def allocation_filter(params) -> AllocationFilter:
     return filterset
 
 
+def select_options(field) -> list[tuple[str, str, bool]]:
+    """A filter's options as (value, label, selected), for the template to write out.
+
+    The same options Django's select widget renders, without its template for each option:
+    the six selects have over a hundred options between them, and rendering each through the
+    widget templates took longer than all the page's sums."""
+    current = field.value()
+    current = "" if current is None else str(current)
+    return [(str(value), str(label), str(value) == current) for value, label in field.field.choices]
+
+
 def filter_params(chosen: dict) -> dict[str, str]:
     """The query parameters of the chosen filters: slugs, and start years for years."""
     return {
@@ -118,7 +129,10 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
     return {
         "filter": filterset,
         "form": filterset.form,
-        "filter_fields": [(filterset.form[name], label) for name, label in FILTER_LABELS.items()],
+        "filter_fields": [
+            (filterset.form[name], label, select_options(filterset.form[name]))
+            for name, label in FILTER_LABELS.items()
+        ],
         "filter_summary": [
             (label, filter_text(name, chosen[name]) if name in chosen else "All")
             for name, label in FILTER_LABELS.items()
