@@ -552,22 +552,36 @@ class MoneyText(Func):
         return self.as_sql(compiler, connection, template="printf('%%%%.2f', %(expressions)s)")
 
 
-def csv_rows(
+def csv_field(value) -> str:
+    """One field of an RFC 4180 line: quoted, with its quotes doubled, when it holds a comma, a
+    quote or a line break (as ``csv.writer`` quotes by default)."""
+    text = str(value)
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_join(*values) -> str:
+    return ",".join(csv_field(value) for value in values)
+
+
+def csv_lines(
     filterset: AllocationFilter, *, award_url: str, generated: datetime.datetime, chunk_size=5000
-) -> Iterator[tuple]:
-    """The CSV's rows after its header: one per tranche, in one query read in chunks.
+) -> Iterator[str]:
+    """The CSV's lines (RFC 4180, CRLF endings), the header first, then one per tranche from
+    one query read in chunks.
 
     With a force or region chosen, each row is that force's share of the tranche (a
     collaboration's tranche gives one row for each of its forces in the region), with the share
     in ``share_percent``; otherwise the whole tranche, at 100 %. ``award_url`` holds ``{ref}``
     where the award's reference goes.
 
-    The rows carry ids of rounds and forces, named from the reference tables read beforehand
-    (a few dozen rows each), and each bid's partners come from one query of the partner table
-    read beforehand: a row then needs no subquery and few joins. Whole tranches come with their
-    money as text, and the columns of an award are put together once for all its tranches
-    (the rows come in award order), which keeps the file streaming at tens of thousands of rows
-    a second.
+    Written for speed, since the whole file has a row for every published tranche: the rows
+    carry ids of rounds and forces, named from the reference tables read beforehand (a few
+    dozen rows each), and each bid's partners come from one query of the partner table read
+    beforehand, so a row needs no subquery and few joins. The rows come in award order, so an
+    award's columns are quoted and joined once for all its tranches, and whole tranches bring
+    their money as text from the database: a line is then a few strings put together.
     """
     tranches = filterset.qs
     narrowed = "force" in filterset.chosen or "region" in filterset.chosen
@@ -602,41 +616,45 @@ def csv_rows(
 
     published = FundingRound.objects.published()
     rounds = {
-        r.pk: (r.fund.name, r.name, timezone.localdate(r.results_published_at).isoformat())
+        r.pk: _csv_join(r.fund.name, r.name, timezone.localdate(r.results_published_at).isoformat())
         for r in published.select_related("fund")
     }
-    forces = {f.pk: (f.slug, f.name) for f in Force.objects.only("slug", "name")}
-    partners = _partners(published)
-    no_partners = ("", "")
-    status_labels = dict(Tranche.Status.choices)
+    forces = {f.pk: _csv_join(f.slug, f.name) for f in Force.objects.only("slug", "name")}
+    partners = {bid: _csv_join(*names) for bid, names in _partners(published).items()}
+    no_partners = ","
+    status_labels = {value: csv_field(label) for value, label in Tranche.Status.choices}
     years = {}
-    stamp = generated.isoformat(timespec="seconds")
-    whole = ("", "", "100.00")
+    stamp = csv_field(generated.isoformat(timespec="seconds"))
+    whole = ",,100.00"
+    yield _csv_join(*CSV_HEADER) + "\r\n"
     last_bid = head = tail = None
     for row in rows.iterator(chunk_size=chunk_size):
         bid_id = row[1]
         if bid_id != last_bid:
             last_bid = bid_id
             reference = row[2]
-            head = (
-                *rounds[row[0]],
-                reference,
-                row[3],
-                *forces[row[4]],
-                *partners.get(bid_id, no_partners),
-                row[5] or "",
-                row[6] or "",
+            head = ",".join(
+                (
+                    rounds[row[0]],
+                    _csv_join(reference, row[3]),
+                    forces[row[4]],
+                    partners.get(bid_id, no_partners),
+                    _csv_join(row[5] or "", row[6] or ""),
+                )
             )
-            tail = (award_url.replace("{ref}", reference), stamp)
+            tail = "," + _csv_join(award_url.replace("{ref}", reference)) + "," + stamp + "\r\n"
         year, status = row[7], row[8]
         if year not in years:
-            years[year] = fy_label(year)
+            years[year] = csv_field(fy_label(year))
         if narrowed:
             fraction = Decimal(row[10])
-            share = (*forces[row[9]], (fraction * HUNDRED).quantize(PENNY, ROUND_HALF_UP))
-            money = tuple((value * fraction).quantize(PENNY, ROUND_HALF_UP) for value in row[11:])
+            percent = (fraction * HUNDRED).quantize(PENNY, ROUND_HALF_UP)
+            share = f"{forces[row[9]]},{percent}"
+            money = ",".join(
+                str((value * fraction).quantize(PENNY, ROUND_HALF_UP)) for value in row[11:]
+            )
         else:
             share = whole
-            money = row[9:]
-        # Tuples joined rather than unpacked: a few operations for the 21 columns.
-        yield head + (years[year], status_labels.get(status, status)) + share + money + tail  # noqa: RUF005
+            money = f"{row[9]},{row[10]},{row[11]}"
+        label = status_labels.get(status) or csv_field(status)
+        yield f"{head},{years[year]},{label},{share},{money}{tail}"
