@@ -145,13 +145,20 @@ class Dashboard:
         prefix = "" if split else "whole_"
         return {name: _money_sum(f"{prefix}{name}") for name in ("allocated", "paid", "spent")}
 
-    def _totals_by(self, field: str, split: bool | None = None):
-        split = self.narrowed if split is None else split
+    def totals_by(self, field: str):
+        """Allocated, paid and spent under the filter by ``category``, ``financial_year``,
+        ``force`` or ``region``: by force and region each collaboration's money split by its
+        shares, so the rows add up to the total."""
+        split = self.narrowed or field in ("force", "region")
         return self._cells().values(field).annotate(**self._sums(split)).order_by(field)
+
+    def totals(self) -> dict[str, Decimal]:
+        """Allocated, paid and spent under the filter."""
+        return self._cells().aggregate(**self._sums(self.narrowed))
 
     @cached_property
     def headline(self) -> Row:
-        totals = self._cells().aggregate(**self._sums(self.narrowed))
+        totals = self.totals()
         return Row(
             key="total",
             label="All",
@@ -169,7 +176,7 @@ class Dashboard:
             row["category"]: row["envelope"]
             for row in self.filterset.envelopes().totals_by("category")
         }
-        money = {row["category"]: row for row in self._totals_by("category")}
+        money = {row["category"]: row for row in self.totals_by("category")}
         rows = []
         for category in SpendCategory.objects.order_by("order", "name"):
             if category.pk in envelopes or category.pk in money:
@@ -192,7 +199,7 @@ class Dashboard:
             row["financial_year"]: row["envelope"]
             for row in self.filterset.envelopes().totals_by("financial_year")
         }
-        money = {row["financial_year"]: row for row in self._totals_by("financial_year")}
+        money = {row["financial_year"]: row for row in self.totals_by("financial_year")}
         return [
             self._row(year, fy_label(year), str(year), money.get(year), envelopes.get(year, ZERO))
             for year in sorted(envelopes.keys() | money.keys())
@@ -201,7 +208,7 @@ class Dashboard:
     @cached_property
     def by_region(self) -> list[Row]:
         """Regions with money, by each force's share of every award."""
-        money = {row["region"]: row for row in self._totals_by("region", split=True)}
+        money = {row["region"]: row for row in self.totals_by("region")}
         if not money:
             return []
         return [
@@ -215,7 +222,7 @@ class Dashboard:
         region = self.chosen.get("region")
         if region is None:
             return []
-        money = {row["force"]: row for row in self._totals_by("force", split=True)}
+        money = {row["force"]: row for row in self.totals_by("force")}
         forces = Force.objects.filter(region=region).order_by("name")
         return [
             self._row(force.pk, force.name, force.slug, money.get(force.pk)) for force in forces
