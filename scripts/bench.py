@@ -273,11 +273,13 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(request("/healthz"), timeout=2) as response:
+                with urllib.request.urlopen(request("/healthz"), timeout=5) as response:
                     if response.status == 200:
                         return self
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, OSError):
+                # Not listening yet, or too slow to answer on a busy machine.
                 time.sleep(0.3)
+        self.__exit__()
         raise SystemExit("gunicorn did not answer /healthz within a minute")
 
     def __exit__(self, *exc):
