@@ -5,14 +5,17 @@
    DEBUG off, Redis cache when Redis answers) behind a header that stands in for the TLS proxy.
 3. Drives each page with wrk on loopback: a warm-up, then several runs; medians quoted, and each
    figure set against the floor, ``/healthz`` (one trivial query), measured in the same run.
-4. Times the aggregate SQL of ``/allocations/`` alone, the full CSV (rows per second and the
-   worker's memory growth), the PDFs, and ``make test``; prints ``EXPLAIN`` for the slowest
-   queries of the pages.
+4. Times the aggregate SQL of ``/allocations/`` alone beside the page cold (one request at a
+   time, alternating with runs of its SQL), for every combination of its six filters too; the
+   full CSV (rows per second and the worker's memory growth), the PDFs, and ``make test``;
+   prints ``EXPLAIN`` for the slowest queries of the pages.
 5. Writes ``docs/benchmarks.md`` and prints it.
 
 Environment: ``BENCH_DATABASE_URL`` (default: a ``fundtracker_bench`` database on the local
-server), ``BENCH_SCALE`` (100), ``BENCH_RUNS`` (3), ``BENCH_SECONDS`` (8 per run),
-``BENCH_SKIP_TESTS=1`` to leave out the ``make test`` timing.
+server; an existing one is migrated, not reseeded), ``BENCH_SCALE`` (100), ``BENCH_RUNS`` (3),
+``BENCH_SECONDS`` (8 per run), ``BENCH_PORT`` (8765), ``BENCH_REDIS_URL`` (Redis database 7),
+``BENCH_SKIP_TESTS=1`` to leave out the ``make test`` timing, ``BENCH_LABEL`` to name the run
+in docs/benchmarks-history.md, where each run adds a line of its main figures.
 """
 
 import datetime
@@ -496,7 +499,7 @@ for name, path, signed_in, timed in pages:
     with connection.cursor() as cursor:
         # A timed page alternates one cold request to the server with one run of its queries,
         # so both are measured under the same load from the rest of the machine.
-        for attempt in range(ROUNDS if timed else 3):
+        for attempt in range(timed or 3):
             if timed:
                 page_times.append(cold_page(path, attempt))
             for index, sql in enumerate(queries):
@@ -531,14 +534,14 @@ print("PROBE " + json.dumps({"pages": results, "explains": explains}))
 """
 
 
-def probe_sql(pages: list[tuple[str, str, bool, bool]], rounds: int = 9) -> dict:
+def probe_sql(pages: list[tuple[str, str, bool, int]]) -> dict:
     """Each page's queries, their count and their time run alone; EXPLAIN of the slowest.
 
-    Pages marked timed are also requested cold from the running server, each request
-    alternating with a run of the page's queries (``rounds`` times; medians)."""
+    A page with a number of rounds (the last item) is also requested cold from the running
+    server, each request alternating with a run of the page's queries; medians."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(pages, handle)
-    code = f"PAGES_FILE = {handle.name!r}\nBASE = {BASE!r}\nROUNDS = {rounds}\n" + SQL_PROBE
+    code = f"PAGES_FILE = {handle.name!r}\nBASE = {BASE!r}\n" + SQL_PROBE
     line = shell(code, settings="fundtracker.settings.production", CACHE_URL="locmem://")
     os.unlink(handle.name)
     return json.loads(line.removeprefix("PROBE "))
@@ -632,7 +635,8 @@ def report(data: dict) -> str:
         "",
         "The page's SQL is every query of one cold request, each run alone; the page's cold"
         " time is one request at a time to the server, each a cache miss. The two alternate,"
-        " nine times (medians), so both meet the same load from the rest of the machine and"
+        " nine times (five for each filter combination; medians), so both meet the same load"
+        " from the rest of the machine and"
         " neither waits behind other requests. Under load (the table above) the cold p95 must"
         " stay within 500 ms.",
         "",
@@ -801,9 +805,9 @@ def main() -> None:
             " filter combinations beside its SQL"
         )
         probe = probe_sql(
-            [(path, path, False, path == "/allocations/") for _, path in public]
-            + [(path, path, True, False) for _, path in signed_in]
-            + [(path, path, False, True) for path in combinations if path != "/allocations/"]
+            [(path, path, False, 9 if path == "/allocations/" else 0) for _, path in public]
+            + [(path, path, True, 0) for _, path in signed_in]
+            + [(path, path, False, 5) for path in combinations if path != "/allocations/"]
         )
         alone = probe["pages"]["/allocations/"]
         log(
