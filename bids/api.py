@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse, QueryDict
 
+from bids.allocations import Dashboard
 from bids.filters import AllocationFilter
 from bids.models import Award, SpendCategory
 from forces.models import Force, Region
@@ -393,19 +394,14 @@ def allocations_json(group_by: str, filterset: AllocationFilter) -> dict:
     """The allocations endpoint's answer: allocated, paid and spent (and the envelope set aside,
     for categories and years) in one row per ``group_by`` value, and their totals.
 
-    Sums happen in the database (``totals_by``). By force and region the money follows each
-    award's shares, so the rows add up to the totals. Money is set aside by category and year,
-    never by force, so the envelope is ``None`` for force and region rows; categories and years
-    with an envelope but nothing allocated still get a row.
+    Sums happen in the database, over the dashboard's summary of tranche money
+    (``Dashboard.totals_by``). By force and region the money follows each award's shares, so
+    the rows add up to the totals. Money is set aside by category and year, never by force, so
+    the envelope is ``None`` for force and region rows; categories and years with an envelope
+    but nothing allocated still get a row.
     """
-    tranches = filterset.qs
-    grouping = {
-        "category": "award__bid__spend_category",
-        "force": "share_force",
-        "region": "share_region",
-        "financial_year": "financial_year",
-    }[group_by]
-    sums = {row[grouping]: row for row in tranches.totals_by(group_by)}
+    dashboard = Dashboard(filterset)
+    sums = {row[group_by]: row for row in dashboard.totals_by(group_by)}
     with_envelope = group_by in ("category", "financial_year")
     envelopes = {}
     if with_envelope:
@@ -434,7 +430,7 @@ def allocations_json(group_by: str, filterset: AllocationFilter) -> dict:
         for item in model.objects.filter(pk__in=list(sums)):
             rows.append(_money_row(item.slug, item.name, sums[item.pk], None))
 
-    totals = tranches.totals()
+    totals = dashboard.totals()
     envelope = filterset.envelopes().total() if with_envelope else None
     total = _money_row(None, "", totals, envelope)
     return {

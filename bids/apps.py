@@ -26,3 +26,7 @@ class BidsConfig(AppConfig):
         post_save.connect(
             _admin_changed, sender="admin.LogEntry", dispatch_uid="bids_admin_changed"
         )
+        # The dashboard's summary tables follow every write to the money they sum.
+        from bids.allocations import connect_money_summaries
+
+        connect_money_summaries()

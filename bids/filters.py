@@ -5,8 +5,18 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.utils import timezone
 
-from bids.models import Bid, Envelope, Fund, FundingRound, Review, SpendCategory, Tranche
+from bids.models import (
+    AllocationCell,
+    Bid,
+    Envelope,
+    Fund,
+    FundingRound,
+    Review,
+    SpendCategory,
+    Tranche,
+)
 from forces.models import Collaboration, Force, Region
 from fundtracker.years import fy_label
 
@@ -23,8 +33,10 @@ def _published_rounds():
 
 
 def _published_years() -> list[tuple[int, str]]:
+    # From the dashboard's summary of tranche money, a few thousand rows rather than every
+    # tranche joined to its award, bid and round.
     years = (
-        Tranche.objects.published()
+        AllocationCell.objects.filter(round__results_published_at__lte=timezone.now())
         .order_by("financial_year")
         .values_list("financial_year", flat=True)
         .distinct()

@@ -20,6 +20,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from bids.allocations import money_summaries_deferred
 from bids.models import Bid, BidEvent, Fund, FundingLine, FundingRound, SpendCategory
 from bids.services import award_create
 from forces.models import Force
@@ -119,7 +120,9 @@ def awards_import(
     if plan.problems:
         raise AwardImportError(plan.problems)
     if not dry_run:
-        plan.write(by=by or import_user(), source=source)
+        # Every imported award reaches the dashboard's summaries in one refresh at the end.
+        with money_summaries_deferred():
+            plan.write(by=by or import_user(), source=source)
         public_data_changed()
     return plan.result(dry_run=dry_run)
 

@@ -1065,6 +1065,8 @@ class Payment(models.Model):
         constraints = [
             _non_negative("amount", "payment"),
         ]
+        # The latest payment for the dashboard's "last changed", read from the top.
+        indexes = [models.Index(F("recorded_at").desc(), name="payment_recorded_at")]
 
     def __str__(self) -> str:
         return f"{self.tranche} paid {self.amount} on {self.paid_on}"
@@ -1137,9 +1139,91 @@ class SpendReturn(models.Model):
                 condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="spendreturn_quarter_1_to_4"
             ),
         ]
+        indexes = [
+            models.Index(
+                F("verified_at").desc(),
+                condition=Q(status="verified"),
+                name="spendreturn_verified_at",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.tranche} Q{self.quarter}"
+
+
+# --------------------------------------------------------------------------- money summaries
+#
+# The public dashboard's sums read these two narrow tables rather than joining tranches to
+# awards, bids, rounds and shares on every request. Both are derived data: every write to
+# tranches, awards and shares refreshes them in the same transaction (bids/allocations.py,
+# ``refresh_money_summaries``), and ``manage.py rebuild_money_summaries`` rebuilds them whole.
+# Publication is never copied in: the queries join the round, so a scheduled publication date
+# passing needs no refresh.
+
+
+class AwardPart(models.Model):
+    """One row per force sharing in an award (the lead alone, at 1, without shares): the
+    award's whole money and that force's ``fraction`` of it, with the award's round, fund,
+    category and the force's region copied in. ``whole`` marks one row per award, the one that
+    counts the award once when money is not split by force."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey("forces.Region", on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        SpendCategory, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    fraction = models.DecimalField(max_digits=7, decimal_places=6)
+    whole = models.BooleanField()
+    allocated = money_field()
+    paid = money_field()
+    spent = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["award", "force"], name="awardpart_one_per_force")
+        ]
+        # Each foreign key has its own index for the filters.
+        indexes = [
+            # The largest awards first, read from the top of the index.
+            models.Index(
+                F("allocated").desc(), "award", condition=Q(whole=True), name="awardpart_largest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Award {self.award_id}, force {self.force_id}: {self.fraction}"
+
+
+class AllocationCell(models.Model):
+    """Tranche money summed by round, spend category, financial year and sharing force (fund
+    and region copied in): ``allocated``, ``paid`` and ``spent`` are the force's parts,
+    ``whole_*`` the whole tranches counted once (on the row ``AwardPart.whole`` marks)."""
+
+    round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        SpendCategory, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    financial_year = models.PositiveSmallIntegerField()
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey("forces.Region", on_delete=models.CASCADE, related_name="+")
+    # A part of a tranche has up to six decimal places (pence × a share to 0.01 %): kept exact.
+    allocated = models.DecimalField(max_digits=20, decimal_places=6)
+    paid = models.DecimalField(max_digits=20, decimal_places=6)
+    spent = models.DecimalField(max_digits=20, decimal_places=6)
+    whole_allocated = money_field()
+    whole_paid = money_field()
+    whole_spent = money_field()
+
+    class Meta:
+        # Each foreign key has its own index for the filters; the year needs one too.
+        indexes = [models.Index(fields=["financial_year"], name="allocationcell_year")]
+
+    def __str__(self) -> str:
+        return f"Round {self.round_id} {fy_label(self.financial_year)} force {self.force_id}"
 
 
 # --------------------------------------------------------------------------- events

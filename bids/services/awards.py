@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bids import permissions
+from bids.allocations import money_summaries_changed, money_summaries_deferred
 from bids.models import (
     Award,
     AwardShare,
@@ -90,6 +91,15 @@ def award_create(
     """
     clean = _check_tranches(bid, tranches, total)
     clean_shares = _check_shares(bid, shares) if shares else {}
+    # The award, its tranches and its shares reach the dashboard's summaries in one refresh;
+    # the shares are inserted in bulk, which sends no signal of its own.
+    with money_summaries_deferred():
+        award = _award_write(bid, clean, clean_shares, by, conditions, notes, decided_at)
+        money_summaries_changed([award.pk])
+    return award
+
+
+def _award_write(bid, clean, clean_shares, by, conditions, notes, decided_at) -> Award:
     award = Award(
         bid=bid,
         total=sum(clean.values(), ZERO),

@@ -2,8 +2,10 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from bids import demo
+from bids.allocations import rebuild_money_summaries
 from bids.models import Award, Bid, FundingRound, Payment, Review, SpendReturn, Tranche
 from fundtracker.cache import public_data_changed
 
@@ -42,6 +44,10 @@ class Command(BaseCommand):
         result = demo.seed(
             scale=scale, progress=self.stdout.write if verbose else lambda message: None
         )
+        if result.real_created or result.units_created:
+            # The demo writes in bulk, which sends no signals: the summaries are rebuilt whole.
+            with transaction.atomic():
+                rebuild_money_summaries()
         seconds = time.monotonic() - started
         public_data_changed()
         self._accounts(result.accounts)
