@@ -49,7 +49,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bids", "0005_similar_bids_search"),
+        ("bids", "0007_bidevent_append_only"),
         ("forces", "0002_load_regions_and_forces"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
