@@ -13,10 +13,8 @@ reused, so the service recovers by itself once the database is back.
 """
 
 import logging
-import sys
 
 from django.conf import settings
-from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -29,8 +27,6 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
 API_PREFIX = "/api/"
 API_MESSAGE = "The service cannot reach its database just now. Try again in a minute."
-# Set on the request when a database failure outside the view became Django's 500 answer.
-FLAG = "_fundtracker_database_unavailable"
 
 
 def is_database_unavailable(exception: BaseException | None) -> bool:
@@ -53,34 +49,34 @@ def unavailable_response(request) -> HttpResponse:
     return response
 
 
-def _note_database_failure(sender, request=None, **kwargs):
-    # Django sends this signal while it turns an exception raised outside the view (loading
-    # the session to find the user, saving it afterwards) into its 500 answer; the exception
-    # is the one being handled. The middleware reads the note on the way out.
-    if request is not None and is_database_unavailable(sys.exc_info()[1]):
-        setattr(request, FLAG, True)
-
-
-got_request_exception.connect(_note_database_failure, dispatch_uid="fundtracker-database-down")
-
-
 class DatabaseUnavailableMiddleware:
     """Turn a failure to reach the database into 503 and a plain page.
 
-    Put it before every middleware that may query the database (sessions, authentication,
-    messages) and after those that only add headers, so that the 503 carries them. With DEBUG
-    on it steps aside: a developer wants the traceback, which names the real cause (such as a
-    missing table on SQLite).
+    It answers for the view and for the look-up of the signed-in user, so it goes before
+    ``LoginRequiredMiddleware``, whose own look-up would come first otherwise. Its 503 passes
+    back through every middleware, which add their headers as to any answer. With DEBUG on it
+    steps aside: a developer wants the traceback, which names the real cause (such as a missing
+    table on SQLite).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        if getattr(request, FLAG, False) and not settings.DEBUG:
-            return unavailable_response(request)
-        return response
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # The session's user is usually the request's first query, made by the middleware
+        # that checks sign-in; Django would answer a failure there with a logged 500. Looking
+        # the user up here first, where a failure can be caught, makes it the 503 it is.
+        user = getattr(request, "user", None)
+        if user is None or settings.DEBUG:
+            return None
+        try:
+            user.is_authenticated  # noqa: B018 - loads the user from the session
+        except (OperationalError, InterfaceError) as error:
+            return self.process_exception(request, error)
+        return None
 
     def process_exception(self, request, exception):
         if settings.DEBUG or not is_database_unavailable(exception):
