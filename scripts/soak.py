@@ -70,6 +70,9 @@ RECOVERY_LIMIT_SECONDS = 10
 # Pause between one virtual user's requests: a busy person, not a flood (the machine is shared).
 THINK_SECONDS = (0.02, 0.15)
 UNAVAILABLE_HEADING = b"Sorry, the service is unavailable"
+# Returns waiting to be checked that the Home Office sends back before the run, so that the
+# offices have corrections to send all through the run, not only the few quarters unreported.
+SEND_BACK = int(os.environ.get("SOAK_SEND_BACK", "150"))
 REPORT = ROOT / "docs" / "reliability.md"
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
 
@@ -220,8 +223,10 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.db.models import Q
 from django.utils import timezone
-from bids.models import Award, Bid, Criterion, Review
+from django.contrib.auth.models import User
+from bids.models import Award, Bid, Criterion, Review, SpendReturn
 from bids.permissions import ANALYSTS
+from bids.services import spend_return_verify
 from bids.views.portal.following import spend_returns_due
 from forces.models import Force, OfficeMembership, Region
 
@@ -237,6 +242,18 @@ def session_for(user):
         session.save()
         sessions[user.pk] = session.session_key
     return sessions[user.pk]
+
+# The Home Office sends back some of the returns still waiting to be checked, so that the
+# offices have corrections to send as well as the quarters they have not reported.
+analyst = User.objects.get(username="analyst")
+waiting = SpendReturn.objects.filter(
+    status=SpendReturn.Status.SUBMITTED, tranche__status__in=["released", "closed"]
+).order_by("pk")[:SEND_BACK]
+for spend_return in waiting:
+    spend_return_verify(
+        spend_return=spend_return, by=analyst, accept=False,
+        reason="Say what the money bought, item by item.",
+    )
 
 today = timezone.localdate()
 spend = []
@@ -424,10 +441,17 @@ class Load:
         if w["awards"]:
             choices.append(("page", f"/awards/{rng.choice(w['awards'])}/"))
         kind, path = rng.choice(choices)
-        # One in three asks for something the cache has not seen, so that it reaches the
-        # database (the cache keys on the whole query string).
+        # One in three asks for something the cache has probably not seen, so that it reaches
+        # the database (the cache keys on the whole query string). The API refuses parameters
+        # it does not know, so it gets a filter or a page size instead.
         if rng.random() < 1 / 3:
-            path += ("&" if "?" in path else "?") + f"soak={rng.getrandbits(40)}"
+            if path.startswith("/api/v1/awards/"):
+                extra = f"page_size={rng.randint(1, 500)}"
+            elif path.startswith("/api/"):
+                extra = f"force={rng.choice(w['forces'])}"
+            else:
+                extra = f"soak={rng.getrandbits(40)}"
+            path += ("&" if "?" in path else "?") + extra
         return f"public {kind}", path
 
     def visitor(self, seed: int) -> None:
@@ -438,17 +462,23 @@ class Load:
             browser.get(kind, path)
             time.sleep(rng.uniform(*THINK_SECONDS))
 
-    # ---- PCC offices
+    # ---- PCC offices and analysts
 
-    def file_spend_return(self, item: dict, rng: random.Random) -> None:
-        browser = Browser(self.results, self.lock, item["session"])
+    def paced(self, rng: random.Random, interval: float, browser: "Browser", pages) -> None:
+        """Read ``pages`` until the next write is due: the work is spread over the whole run,
+        so that writes are under way when PostgreSQL goes."""
+        until = min(time.monotonic() + interval * rng.uniform(0.5, 1.5), self.deadline)
+        while time.monotonic() < until:
+            kind, path = rng.choice(pages)
+            browser.get(kind, path)
+            time.sleep(rng.uniform(*THINK_SECONDS))
+
+    def file_spend_return(self, item: dict, browser: "Browser", rng: random.Random) -> None:
         spend_page = f"/portal/bids/{item['bid']}/spend/"
         form_page = f"{spend_page}{item['year']}/q{item['quarter']}/"
-        status, _, _ = browser.get("office page", spend_page)
-        if status != 200:
+        if browser.get("office page", spend_page)[0] != 200:
             return
-        status, _, _ = browser.get("office page", form_page)
-        if status != 200:
+        if browser.get("office page", form_page)[0] != 200:
             return
         amount = f"{rng.randint(0, 250_000)}.{rng.randint(0, 99):02d}"
         narrative = self.token("spend")
@@ -468,11 +498,8 @@ class Load:
             },
             ok,
         )
-        if ok:
-            browser.get("office page", spend_page)
-        browser.close()
 
-    def office(self, seed: int) -> None:
+    def office(self, seed: int, interval: float) -> None:
         rng = random.Random(seed)
         while time.monotonic() < self.deadline:
             item = self.take(self.spend)
@@ -480,16 +507,19 @@ class Load:
                 # Every return due is in: keep reading, as an office does.
                 kind, path = self.public_paths(rng)
                 Browser(self.results, self.lock).get(kind, path)
-            else:
-                self.file_spend_return(item, rng)
-            time.sleep(rng.uniform(*THINK_SECONDS))
+                time.sleep(rng.uniform(*THINK_SECONDS))
+                continue
+            browser = Browser(self.results, self.lock, item["session"])
+            self.file_spend_return(item, browser, rng)
+            spend_page = f"/portal/bids/{item['bid']}/spend/"
+            pages = [("office page", "/portal/"), ("office page", spend_page)]
+            self.paced(rng, interval, browser, pages)
+            browser.close()
 
-    # ---- analysts
-
-    def review(self, item: dict, rng: random.Random) -> None:
-        browser = Browser(self.results, self.lock, item["session"])
+    def review(self, item: dict, browser: "Browser", rng: random.Random, interval: float):
         bid_page = f"/review/bids/{item['bid']}/"
         score_page = f"{bid_page}review/"
+        pages = [("analyst page", "/review/"), ("analyst page", bid_page)]
         if not item["declared"]:
             page = f"{bid_page}review/interests/"
             if browser.get("analyst page", page)[0] != 200:
@@ -499,6 +529,7 @@ class Load:
             self.note({"kind": "declaration", "review": item["review"], "status": status}, ok)
             if not ok:
                 return
+            self.paced(rng, interval, browser, pages)
         drafts = rng.randint(1, 3)
         for number in range(drafts + 1):
             if time.monotonic() >= self.deadline:
@@ -532,18 +563,15 @@ class Load:
                     "review": item["review"],
                     "comments": comments,
                     "scores": {str(k): v for k, v in scored.items()},
-                    "recommendation": form["recommendation"],
                     "status": status,
                 },
                 ok,
             )
             if not ok:
                 return
-            time.sleep(rng.uniform(*THINK_SECONDS))
-        browser.get("analyst page", bid_page)
-        browser.close()
+            self.paced(rng, interval, browser, pages)
 
-    def analyst(self, seed: int) -> None:
+    def analyst(self, seed: int, interval: float) -> None:
         rng = random.Random(seed)
         while time.monotonic() < self.deadline:
             item = self.take(self.reviews)
@@ -551,9 +579,11 @@ class Load:
                 # Every review is in: keep reading, as an analyst does.
                 kind, path = self.public_paths(rng)
                 Browser(self.results, self.lock).get(kind, path)
-            else:
-                self.review(item, rng)
-            time.sleep(rng.uniform(*THINK_SECONDS))
+                time.sleep(rng.uniform(*THINK_SECONDS))
+                continue
+            browser = Browser(self.results, self.lock, item["session"])
+            self.review(item, browser, rng, interval)
+            browser.close()
 
 
 class HealthWatch(threading.Thread):
@@ -841,14 +871,15 @@ def figures(data: dict) -> str:
         " the outage: every request that was in flight at any moment between PostgreSQL going"
         " down and `/healthz` answering 200 again.",
         "",
-        "| kind | requests | served outside | p50 ms | p95 ms | 5xx outside | during outage |"
-        " served during | plain 503 during | other failures during |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| kind | requests | served outside | p50 ms | p95 ms | 4xx outside | 5xx outside |"
+        " during outage | served during | plain 503 during | other failures during |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in data["summary"]["kinds"]:
         lines.append(
             f"| {row['kind']} | {row['requests']:,} | {row['ok_outside']:,} |"
-            f" {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['errors_outside']} |"
+            f" {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['other_4xx_outside']} |"
+            f" {row['errors_outside']} |"
             f" {row['during']:,} | {row['ok_during']:,} | {row['plain_503_during']:,} |"
             f" {row['other_failures_during']} |"
         )
@@ -907,7 +938,7 @@ def main() -> int:
         log(f"private PostgreSQL {cluster.version()} on port {PG_PORT} in {cluster.folder}")
         counts = create_database()
         manage("collectstatic", "--no-input", "-v", "0", settings="fundtracker.settings.production")
-        work = json.loads(shell(WORK))
+        work = json.loads(shell(f"SEND_BACK = {SEND_BACK}\n" + WORK))
         log(f"work: {len(work['spend'])} spend returns due, {len(work['reviews'])} open reviews")
         cache_url = redis_cache_url()
         with Server(cache_url) as server:
@@ -916,10 +947,22 @@ def main() -> int:
             deadline = begin + SECONDS
             load = Load(work, deadline)
             watch = HealthWatch(deadline)
-            roles = [load.visitor, load.office, load.analyst]
-            threads = [
-                threading.Thread(target=roles[n % 3], args=(n,), daemon=True) for n in range(USERS)
-            ]
+            # Every third user a visitor, a PCC office user, an analyst; the writes each
+            # office user and analyst owes are spread over the run (an analyst's review is a
+            # declaration, two drafts on average and the submission).
+            offices = len(range(1, USERS, 3))
+            analysts = len(range(2, USERS, 3))
+            spend_interval = SECONDS * offices / max(len(work["spend"]), 1)
+            review_interval = SECONDS * analysts / max(4 * len(work["reviews"]), 1)
+            threads = []
+            for n in range(USERS):
+                if n % 3 == 0:
+                    target, args = load.visitor, (n,)
+                elif n % 3 == 1:
+                    target, args = load.office, (n, spend_interval)
+                else:
+                    target, args = load.analyst, (n, review_interval)
+                threads.append(threading.Thread(target=target, args=args, daemon=True))
             for thread in [watch, *threads]:
                 thread.start()
             time.sleep(SECONDS * 0.6)
@@ -947,6 +990,9 @@ def main() -> int:
     other_failures = sum(r["other_failures_during"] for r in kinds)
     plain_503 = sum(r["plain_503_during"] for r in kinds)
     failures = []
+    client_errors = sum(r["other_4xx_outside"] for r in kinds)
+    if client_errors:
+        failures.append(f"{client_errors} 4xx answers outside the outage")
     if errors_outside:
         failures.append(f"{errors_outside} 5xx or unanswered requests outside the outage")
     if other_failures:
