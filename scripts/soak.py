@@ -415,6 +415,7 @@ class Load:
             return f"Soak {what} {self.counter} {uuid.uuid4().hex[:8]}"
 
     def note(self, record: dict, acknowledged: bool) -> None:
+        record["at"] = time.monotonic()
         with self.lock:
             self.attempted.append(record)
             if acknowledged:
@@ -910,7 +911,9 @@ def figures(data: dict) -> str:
         f" again {o['down_seconds']:.1f} s later.",
         f"- `/healthz` first answered 503 {o['noticed_after']:.2f} s after the stop.",
         f"- Recovery: `/healthz` answered 200 again {o['recovered_after']:.2f} s after PostgreSQL"
-        f" accepted connections (limit {RECOVERY_LIMIT_SECONDS} s), with no restart of gunicorn.",
+        f" accepted connections (limit {RECOVERY_LIMIT_SECONDS} s), with no restart of gunicorn;"
+        f" the first write after it was acknowledged {o['first_write_after']:.1f} s after"
+        " PostgreSQL was back (writes are paced, so this is when the next one came).",
         f"- 5xx answers outside the outage: {data['errors_outside']}; plain 503 answers during it:"
         f" {data['plain_503']:,}; other failures during it (500, 502, no answer):"
         f" {data['other_failures_during']}.",
@@ -979,6 +982,7 @@ def main() -> int:
             log_errors = server.errors_logged()
         samples = watch.samples
         noticed = next((t for t, s in samples if t >= down and s != 200), None)
+        first_write = min((w["at"] for w in load.acknowledged if w["at"] >= up), default=None)
         recovered = next((t for t, s in samples if t >= up and s == 200), None)
         back = recovered or deadline
         results = load.results + watch.results
@@ -1033,6 +1037,7 @@ def main() -> int:
             "stop_seconds": stopped - down,
             "noticed_after": (noticed - down) if noticed else float("nan"),
             "recovered_after": (recovered - up) if recovered else float("nan"),
+            "first_write_after": (first_write - up) if first_write else float("nan"),
         },
         "passed": not failures,
         "failures": failures,
