@@ -65,6 +65,8 @@ HOST = f"127.0.0.1:{PORT}"
 # The proxy in front of gunicorn terminates TLS and says so; production settings redirect
 # plain HTTP otherwise, and the CSRF check compares the Origin with the HTTPS address.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https", "Origin": f"https://{HOST}"}
+# The burst of drafts starts this long before PostgreSQL stops and ends this long after it is back.
+BURST_LEAD_SECONDS = 2
 # The service must answer /healthz again this soon after PostgreSQL accepts connections.
 RECOVERY_LIMIT_SECONDS = 10
 # Pause between one virtual user's requests: a busy person, not a flood (the machine is shared).
@@ -404,6 +406,11 @@ class Load:
         self.reviews = list(self.work["reviews"])
         random.Random(2016).shuffle(self.spend)
         random.Random(2017).shuffle(self.reviews)
+        # One review is kept for the burst of drafts around the outage.
+        declared = [r for r in self.reviews if r["declared"]]
+        self.burst_item = (declared or self.reviews or [None])[0]
+        if self.burst_item is not None:
+            self.reviews.remove(self.burst_item)
 
     def take(self, queue: list):
         with self.lock:
@@ -414,8 +421,8 @@ class Load:
             self.counter += 1
             return f"Soak {what} {self.counter} {uuid.uuid4().hex[:8]}"
 
-    def note(self, record: dict, acknowledged: bool) -> None:
-        record["at"] = time.monotonic()
+    def note(self, record: dict, acknowledged: bool, began: float) -> None:
+        record["began"], record["at"] = began, time.monotonic()
         with self.lock:
             self.attempted.append(record)
             if acknowledged:
@@ -483,6 +490,7 @@ class Load:
             return
         amount = f"{rng.randint(0, 250_000)}.{rng.randint(0, 99):02d}"
         narrative = self.token("spend")
+        began = time.monotonic()
         status, headers, _ = browser.post(
             "office write", form_page, {"amount_spent": amount, "narrative": narrative}
         )
@@ -498,6 +506,7 @@ class Load:
                 "status": status,
             },
             ok,
+            began,
         )
 
     def office(self, seed: int, interval: float) -> None:
@@ -517,60 +526,93 @@ class Load:
             self.paced(rng, interval, browser, pages)
             browser.close()
 
+    def declare(self, item: dict, browser: "Browser") -> bool:
+        bid_page = f"/review/bids/{item['bid']}/"
+        page = f"{bid_page}review/interests/"
+        if browser.get("analyst page", page)[0] != 200:
+            return False
+        began = time.monotonic()
+        status, headers, _ = browser.post("analyst write", page, {"has_conflict": "no"})
+        ok = status == 302 and location(headers) == f"{bid_page}review/"
+        record = {"kind": "declaration", "review": item["review"], "status": status}
+        self.note(record, ok, began)
+        return ok
+
+    def score(self, item: dict, browser: "Browser", rng: random.Random, submitting: bool) -> bool:
+        """Save a draft or submit, through the scoring form; whether the service said it did."""
+        bid_page = f"/review/bids/{item['bid']}/"
+        score_page = f"{bid_page}review/"
+        scores = {c["id"]: rng.randint(0, c["max"]) for c in item["criteria"]}
+        # A draft leaves the last criterion out; the submission scores every one.
+        scored = scores if submitting else dict(list(scores.items())[:-1])
+        comments = self.token("submission" if submitting else "draft")
+        form = {"recommendation": rng.choice(["fund", "fund_with_conditions", "do_not_fund"])}
+        for criterion, value in scored.items():
+            form[f"score_{criterion}"] = str(value)
+            # The write's own text in every row it touches: a review whose rows disagree was
+            # half-written.
+            form[f"justification_{criterion}"] = f"Justified ({comments})."
+        form["comments"] = comments
+        if submitting:
+            form.update(action="submit", confirm="on")
+        began = time.monotonic()
+        status, headers, _ = browser.post("analyst write", score_page, form)
+        if submitting:
+            ok = status == 302 and location(headers) == f"{bid_page}#reviews"
+        else:
+            # A refusal redirects to the same page, so the message says which it was.
+            ok = status == 302 and location(headers) == score_page
+            if ok:
+                follow, _, page = browser.get("analyst page", score_page)
+                ok = follow == 200 and b"Your draft review has been saved" in page
+        record = {
+            "kind": "review submission" if submitting else "draft review",
+            "review": item["review"],
+            "comments": comments,
+            "scores": {str(k): v for k, v in scored.items()},
+            "status": status,
+        }
+        self.note(record, ok, began)
+        return ok
+
     def review(self, item: dict, browser: "Browser", rng: random.Random, interval: float):
         bid_page = f"/review/bids/{item['bid']}/"
         score_page = f"{bid_page}review/"
         pages = [("analyst page", "/review/"), ("analyst page", bid_page)]
         if not item["declared"]:
-            page = f"{bid_page}review/interests/"
-            if browser.get("analyst page", page)[0] != 200:
-                return
-            status, headers, _ = browser.post("analyst write", page, {"has_conflict": "no"})
-            ok = status == 302 and location(headers) == score_page
-            self.note({"kind": "declaration", "review": item["review"], "status": status}, ok)
-            if not ok:
+            if not self.declare(item, browser):
                 return
             self.paced(rng, interval, browser, pages)
         drafts = rng.randint(1, 3)
         for number in range(drafts + 1):
             if time.monotonic() >= self.deadline:
                 return
-            submitting = number == drafts
             if browser.get("analyst page", score_page)[0] != 200:
                 return
-            scores = {c["id"]: rng.randint(0, c["max"]) for c in item["criteria"]}
-            # A draft leaves the last criterion out; the submission scores every one.
-            scored = scores if submitting else dict(list(scores.items())[:-1])
-            comments = self.token("submission" if submitting else "draft")
-            form = {"recommendation": rng.choice(["fund", "fund_with_conditions", "do_not_fund"])}
-            for criterion, value in scored.items():
-                form[f"score_{criterion}"] = str(value)
-                form[f"justification_{criterion}"] = f"Justified ({comments})."
-            form["comments"] = comments
-            if submitting:
-                form.update(action="submit", confirm="on")
-            status, headers, _ = browser.post("analyst write", score_page, form)
-            if submitting:
-                ok = status == 302 and location(headers) == f"{bid_page}#reviews"
-            else:
-                # A refusal redirects to the same page, so the message says which it was.
-                ok = status == 302 and location(headers) == score_page
-                if ok:
-                    follow, _, page = browser.get("analyst page", score_page)
-                    ok = follow == 200 and b"Your draft review has been saved" in page
-            self.note(
-                {
-                    "kind": "review submission" if submitting else "draft review",
-                    "review": item["review"],
-                    "comments": comments,
-                    "scores": {str(k): v for k, v in scored.items()},
-                    "status": status,
-                },
-                ok,
-            )
-            if not ok:
+            if not self.score(item, browser, rng, submitting=number == drafts):
                 return
             self.paced(rng, interval, browser, pages)
+
+    def burst(self, item: dict, stop: threading.Event) -> None:
+        """Draft after draft with no pause from just before PostgreSQL stops until just after
+        it is back, then the submission: transactions are under way when the connections go,
+        and keep arriving while there is no database."""
+        rng = random.Random(2026)
+        browser = Browser(self.results, self.lock, item["session"])
+        score_page = f"/review/bids/{item['bid']}/review/"
+        if not item["declared"] and not self.declare(item, browser):
+            return
+        # The form page sets the CSRF cookie; the token stays good through the outage.
+        browser.get("analyst page", score_page)
+        while not stop.is_set():
+            if not self.score(item, browser, rng, submitting=False):
+                # Refused: try again shortly, as a person would, not hundreds of times a second.
+                time.sleep(0.2)
+        while time.monotonic() < self.deadline:
+            if self.score(item, browser, rng, submitting=True):
+                break
+            time.sleep(0.5)
+        browser.close()
 
     def analyst(self, seed: int, interval: float) -> None:
         rng = random.Random(seed)
@@ -758,6 +800,16 @@ for r in submitted:
         broken.append(f"review {r.pk} submitted without exactly one event")
 broken += [f"submission event without its review: {key}" for key in events]
 
+# Every write of a review puts its own text in the comments and in each justification, so a
+# review whose rows carry different texts, or fewer scores than that write sent, was half-written.
+sent_scores = {w["comments"]: len(w["scores"]) for w in attempted if "scores" in w}
+for r in Review.objects.filter(comments__startswith="Soak ").prefetch_related("scores"):
+    scores = list(r.scores.all())
+    expected = sent_scores.get(r.comments)
+    texts = {s.justification for s in scores}
+    if len(scores) != expected or texts != ({f"Justified ({r.comments})."} if expected else set()):
+        broken.append(f"review {r.pk} holds parts of different writes")
+
 # No score of a review belongs to a criterion of another round.
 strays = Score.objects.exclude(criterion__round_id=F("review__bid__round_id")).count()
 if strays:
@@ -902,7 +954,8 @@ def figures(data: dict) -> str:
         f"Attempted writes: {data['attempted']:,}; acknowledged {data['acknowledged']:,}; the"
         " others were refused with 503 during the outage or cut short by it.",
         f"Half-written work found (spend return without its event or the reverse, submitted"
-        f" review without all its scores, its recommendation or its event):"
+        f" review without all its scores, its recommendation or its event, review holding"
+        f" scores and comments of different writes):"
         f" {c['broken_count']}.",
         "",
         "### The outage",
@@ -910,10 +963,15 @@ def figures(data: dict) -> str:
         f"- PostgreSQL stopped with `pg_ctl stop -m fast` at {o['at']:.0f} s into the run, started"
         f" again {o['down_seconds']:.1f} s later.",
         f"- `/healthz` first answered 503 {o['noticed_after']:.2f} s after the stop.",
+        f"- Writes: an analyst saved drafts back to back from {BURST_LEAD_SECONDS} s before the"
+        f" stop to {BURST_LEAD_SECONDS} s after the restart; {o['writes_in_flight']} writes were"
+        f" in flight when PostgreSQL stopped, {o['writes_during']} more were sent before"
+        f" `/healthz` answered 200 again ({o['writes_during_acknowledged']} of those"
+        " acknowledged, after the restart).",
         f"- Recovery: `/healthz` answered 200 again {o['recovered_after']:.2f} s after PostgreSQL"
         f" accepted connections (limit {RECOVERY_LIMIT_SECONDS} s), with no restart of gunicorn;"
         f" the first write after it was acknowledged {o['first_write_after']:.1f} s after"
-        " PostgreSQL was back (writes are paced, so this is when the next one came).",
+        " PostgreSQL was back.",
         f"- 5xx answers outside the outage: {data['errors_outside']}; plain 503 answers during it:"
         f" {data['plain_503']:,}; other failures during it (500, 502, no answer):"
         f" {data['other_failures_during']}.",
@@ -968,15 +1026,24 @@ def main() -> int:
                 threads.append(threading.Thread(target=target, args=args, daemon=True))
             for thread in [watch, *threads]:
                 thread.start()
-            time.sleep(SECONDS * 0.6)
+            time.sleep(max(SECONDS * 0.6 - BURST_LEAD_SECONDS, 0))
+            end_burst = threading.Event()
+            if load.burst_item is not None:
+                burst = threading.Thread(
+                    target=load.burst, args=(load.burst_item, end_burst), daemon=True
+                )
+                burst.start()
+                threads.append(burst)
+            time.sleep(BURST_LEAD_SECONDS)
             log("stopping PostgreSQL")
             down = time.monotonic()
             cluster.stop()
-            stopped = time.monotonic()
             time.sleep(OUTAGE_SECONDS)
             cluster.start()
             up = time.monotonic()
             log(f"PostgreSQL back after {up - down:.1f} s")
+            time.sleep(BURST_LEAD_SECONDS)
+            end_burst.set()
             for thread in [watch, *threads]:
                 thread.join(timeout=SECONDS + 120)
             log_errors = server.errors_logged()
@@ -1034,10 +1101,14 @@ def main() -> int:
         "outage": {
             "at": down - begin,
             "down_seconds": up - down,
-            "stop_seconds": stopped - down,
             "noticed_after": (noticed - down) if noticed else float("nan"),
             "recovered_after": (recovered - up) if recovered else float("nan"),
             "first_write_after": (first_write - up) if first_write else float("nan"),
+            "writes_in_flight": sum(1 for w in load.attempted if w["began"] <= down <= w["at"]),
+            "writes_during": sum(1 for w in load.attempted if down < w["began"] <= back),
+            "writes_during_acknowledged": sum(
+                1 for w in load.acknowledged if down < w["began"] <= back
+            ),
         },
         "passed": not failures,
         "failures": failures,

@@ -81,6 +81,9 @@ def test_public_page_answers_503_with_a_plain_page(outage_client):
         response = outage_client.get("/forces/")
 
     assert_plain_unavailable_page(response)
+    # It passes back through the other middleware, which add their headers as to any page.
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
 
 
 @pytest.mark.django_db
