@@ -12,10 +12,13 @@
    declaring their interests, saving draft scores and submitting reviews through the scoring
    form. Each user gets a CSRF token from the form page, as a browser does.
 4. At three fifths of the run, stops PostgreSQL (``pg_ctl stop -m fast``, which ends every
-   connection as a restart does), waits, starts it again, and watches ``/healthz``.
+   connection as a restart does), waits, starts it again, and watches ``/healthz``. One analyst
+   saves drafts back to back from just before the stop to just after the restart, so that
+   transactions are under way when the connections go.
 5. Afterwards checks the database: every write the service acknowledged is there, and no
    service left half its work (a spend return without its event, a submitted review without
-   all its scores or its event, an event without what it records).
+   all its scores or its event, an event without what it records, a review holding parts of
+   two writes).
 6. Writes the figures into ``docs/reliability.md`` (between the ``soak`` markers) and prints
    them. Exits 1 when a check fails.
 
@@ -23,7 +26,8 @@ Environment: ``SOAK_SECONDS`` (300), ``SOAK_USERS`` (6 virtual users), ``SOAK_OU
 (5, how long PostgreSQL stays down), ``SOAK_PORT`` (8766, gunicorn), ``SOAK_PG_PORT`` (55432,
 the private cluster), ``SOAK_PG_BIN`` (PostgreSQL's programs; default: the newest under
 ``/usr/lib/postgresql``), ``SOAK_REDIS_URL`` (``redis://127.0.0.1:6379/6``; flushed at the
-start), ``SOAK_KEEP=1`` to leave the cluster's folder in place for a post-mortem.
+start), ``SOAK_SEND_BACK`` (150 returns sent back to be corrected), ``SOAK_KEEP=1`` to leave the
+cluster's folder and log in place for a post-mortem.
 """
 
 import contextlib
@@ -72,6 +76,7 @@ RECOVERY_LIMIT_SECONDS = 10
 # Pause between one virtual user's requests: a busy person, not a flood (the machine is shared).
 THINK_SECONDS = (0.02, 0.15)
 UNAVAILABLE_HEADING = b"Sorry, the service is unavailable"
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 # Returns waiting to be checked that the Home Office sends back before the run, so that the
 # offices have corrections to send all through the run, not only the few quarters unreported.
 SEND_BACK = int(os.environ.get("SOAK_SEND_BACK", "150"))
@@ -143,12 +148,16 @@ class Cluster:
         return str(found[-1].parent)
 
     def run(self, program: str, *args: str) -> None:
-        subprocess.run(
+        result = subprocess.run(
             [*self.as_user, str(self.bin / program), *args],
-            check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            text=True,
         )
+        if result.returncode:
+            raise subprocess.CalledProcessError(
+                result.returncode, f"{program} {' '.join(args)}", stderr=result.stderr
+            )
 
     def pg_ctl(self, *args: str) -> None:
         self.run("pg_ctl", "-D", str(self.data), *args)
@@ -326,6 +335,7 @@ class Browser:
         self.results = results
         self.lock = lock
         self.connection = None
+        self.form_token = ""
 
     def request(self, kind: str, method: str, path: str, form: dict | None = None):
         """(status, headers, body); status 0 when nothing came back."""
@@ -355,6 +365,10 @@ class Browser:
                         self.cookies[name] = morsel.coded_value
             if response.will_close:
                 self.close()
+            # The token a browser sends is the one in the form it fills in.
+            token = CSRF_INPUT.search(content)
+            if token:
+                self.form_token = token.group(1).decode()
         except (OSError, http.client.HTTPException):
             self.close()
         ended = time.monotonic()
@@ -371,10 +385,7 @@ class Browser:
         return self.request(kind, "GET", path)
 
     def post(self, kind: str, path: str, form: dict):
-        return self.request(kind, "POST", path, {**form, "csrfmiddlewaretoken": self.csrf()})
-
-    def csrf(self) -> str:
-        return self.cookies.get("csrftoken", "")
+        return self.request(kind, "POST", path, {**form, "csrfmiddlewaretoken": self.form_token})
 
     def close(self) -> None:
         if self.connection is not None:
@@ -1126,4 +1137,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"soak: {error.cmd} failed with {error.returncode}\n{error.stderr or ''}")
