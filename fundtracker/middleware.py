@@ -15,7 +15,7 @@ reused, so the service recovers by itself once the database is back.
 import logging
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
@@ -34,7 +34,14 @@ def is_database_unavailable(exception: BaseException | None) -> bool:
     code asked for something wrong: connection refused or lost, the server shutting down or
     starting up, a statement cancelled. Trying again later is the right advice for all of them.
     """
-    return isinstance(exception, OperationalError | InterfaceError)
+    if isinstance(exception, OperationalError | InterfaceError):
+        return True
+    # psycopg2 reports some connections lost mid-conversation as a plain DatabaseError
+    # ("server closed the connection unexpectedly", "error with status PGRES_TUPLES_OK and no
+    # message from the libpq"): the server never answered, so the error has no SQLSTATE, which
+    # an error in the query itself always has.
+    cause = getattr(exception, "__cause__", None)
+    return type(exception) is DatabaseError and getattr(cause, "pgcode", "") is None
 
 
 def unavailable_response(request) -> HttpResponse:
@@ -74,7 +81,9 @@ class DatabaseUnavailableMiddleware:
             return None
         try:
             user.is_authenticated  # noqa: B018 - loads the user from the session
-        except (OperationalError, InterfaceError) as error:
+        except DatabaseError as error:
+            if not is_database_unavailable(error):
+                raise
             return self.process_exception(request, error)
         return None
 

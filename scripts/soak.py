@@ -669,7 +669,9 @@ class Server:
         self.log = None
 
     def __enter__(self):
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="soak-gunicorn-", suffix=".log")
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", prefix="soak-gunicorn-", suffix=".log", delete=False
+        )
         self.process = subprocess.Popen(
             [
                 GUNICORN,
@@ -1127,8 +1129,10 @@ def main() -> int:
     section = figures(data)
     write_report(section)
     print(section)
-    for line in log_errors[:20]:
-        log(f"gunicorn: {line}")
+    if log_errors:
+        log(f"gunicorn's log, kept for a post-mortem: {server.log.name}")
+    else:
+        os.unlink(server.log.name)
     for item in check["missing"] + check["broken"]:
         log(f"check: {item}")
     verdict = "passed" if not failures else "FAILED"

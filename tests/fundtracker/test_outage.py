@@ -9,8 +9,9 @@ import json
 from contextlib import contextmanager
 from decimal import Decimal
 
+import psycopg2
 import pytest
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -94,6 +95,22 @@ def test_a_lost_connection_also_answers_503(outage_client):
     assert_plain_unavailable_page(response)
 
 
+def connection_dropped(message):
+    # How psycopg2 reports some connections lost mid-conversation: a plain DatabaseError
+    # without a SQLSTATE, which Django passes on as its own DatabaseError.
+    error = DatabaseError(message)
+    error.__cause__ = psycopg2.DatabaseError(message)
+    return error
+
+
+@pytest.mark.django_db
+def test_a_connection_dropped_without_a_sqlstate_also_answers_503(outage_client):
+    with database_down(error=connection_dropped):
+        response = outage_client.get("/awards/")
+
+    assert_plain_unavailable_page(response)
+
+
 @pytest.mark.django_db
 def test_signed_in_page_answers_503_when_the_session_cannot_be_read(outage_client, analyst):
     # The first query is the session's, made by a middleware before any view runs.
@@ -146,6 +163,15 @@ def test_other_errors_still_answer_500(outage_client):
 
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_database_error_of_the_code_still_answers_500(outage_client):
+    # Django's own DatabaseError for an update that found no row is not an outage.
+    with database_down(error=DatabaseError):
+        response = outage_client.get("/forces/")
+
+    assert response.status_code == 500
 
 
 @pytest.mark.django_db
