@@ -977,10 +977,10 @@ def figures(data: dict) -> str:
         f" again {o['down_seconds']:.1f} s later.",
         f"- `/healthz` first answered 503 {o['noticed_after']:.2f} s after the stop.",
         f"- Writes: an analyst saved drafts back to back from {BURST_LEAD_SECONDS} s before the"
-        f" stop to {BURST_LEAD_SECONDS} s after the restart; {o['writes_in_flight']} writes were"
-        f" in flight when PostgreSQL stopped, {o['writes_during']} more were sent before"
-        f" `/healthz` answered 200 again ({o['writes_during_acknowledged']} of those"
-        " acknowledged, after the restart).",
+        f" stop to {BURST_LEAD_SECONDS} s after the restart. Writes in flight when PostgreSQL"
+        f" stopped: {o['writes_in_flight']}; sent after that and before `/healthz` answered 200"
+        f" again: {o['writes_during']}, of which {o['writes_during_acknowledged']} acknowledged"
+        " (after the restart).",
         f"- Recovery: `/healthz` answered 200 again {o['recovered_after']:.2f} s after PostgreSQL"
         f" accepted connections (limit {RECOVERY_LIMIT_SECONDS} s), with no restart of gunicorn;"
         f" the first write after it was acknowledged {o['first_write_after']:.1f} s after"
