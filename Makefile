@@ -58,3 +58,9 @@ clean:
 # Ten times the real scale on the local PostgreSQL server: figures into docs/benchmarks.md.
 bench: $(VENV)/.dev-deps assets
 	$(PY) scripts/bench.py
+
+# Five minutes of mixed traffic, then PostgreSQL restarted under it (a private cluster, never
+# the shared server): figures into docs/reliability.md. Not part of CI.
+.PHONY: soak
+soak: $(VENV)/.dev-deps assets
+	$(PY) scripts/soak.py

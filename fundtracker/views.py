@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from bids.models import Envelope, FundingRound, Tranche
 from fundtracker.cache import cache_public
+from fundtracker.middleware import RETRY_AFTER_SECONDS
 
 # The first Police Transformation Fund round, the one the public record reports most.
 FIRST_PTF_YEAR = 2016
@@ -54,7 +55,9 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        response = HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse("ok\n", content_type="text/plain")
 
 

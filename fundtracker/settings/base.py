@@ -74,6 +74,8 @@ MIDDLEWARE = [
     # Outside everything that may answer (lock-out, sign-in redirects, error pages), so that
     # every page carries the policy.
     "csp.middleware.CSPMiddleware",
+    # Before anything that reads the session or the user: a database outage answers 503.
+    "fundtracker.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
