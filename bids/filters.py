@@ -28,8 +28,8 @@ from bids.models import (
     SpendCategory,
     Tranche,
 )
-from fundtracker.money import ZERO
 from forces.models import Collaboration, Force, Region
+from fundtracker.money import ZERO
 from fundtracker.years import fy_label
 
 
@@ -201,8 +201,11 @@ class QueueOrderingFilter(django_filters.OrderingFilter):
             return qs
         if any(self.param_map[p.removeprefix("-")] == "requested_total" for p in params):
             qs = with_requested_total(qs)
-        tie = "-pk" if params[0].startswith("-") else "pk"
-        return qs.order_by(*(self.get_ordering_value(param) for param in params), tie)
+        ordering = [self.get_ordering_value(param) for param in params]
+        # References are unique: no tie to break, and their own index serves the sort.
+        if params[-1].removeprefix("-") != "reference":
+            ordering.append("-pk" if params[0].startswith("-") else "pk")
+        return qs.order_by(*ordering)
 
 
 def with_requested_total(queryset):
@@ -358,23 +361,16 @@ class BidQueueFilter(django_filters.FilterSet):
 
     def filter_amount(self, queryset, name, value):
         """Bids whose requested total is in the band: at least its lower bound and under its
-        upper. A bid without a funding profile asks for £0, so it is under any upper bound."""
+        upper. A bid without a funding profile asks for £0, so it is under any upper bound.
+
+        The funding lines are summed once, in one grouped pass over them, not once a bid."""
         _, low, high = AMOUNT_BANDS[value]
-
-        def asking_at_least(amount):
-            return (
-                FundingLine.objects.order_by()
-                .values("bid")
-                .annotate(total=Sum("amount"))
-                .filter(total__gte=amount)
-                .values("bid")
-            )
-
-        if low is not None:
-            queryset = queryset.filter(pk__in=asking_at_least(low))
+        totals = FundingLine.objects.order_by().values("bid").annotate(total=Sum("amount"))
+        if low is None:
+            return queryset.exclude(pk__in=totals.filter(total__gte=high).values("bid"))
         if high is not None:
-            queryset = queryset.exclude(pk__in=asking_at_least(high))
-        return queryset
+            totals = totals.filter(total__lt=high)
+        return queryset.filter(pk__in=totals.filter(total__gte=low).values("bid"))
 
     def filter_assigned_to_me(self, queryset, name, value):
         """Bids the signed-in analyst reviews; a review withdrawn by a conflict of interest no
@@ -389,8 +385,14 @@ class BidQueueFilter(django_filters.FilterSet):
         """Bids flagged for reassignment, or where any reviewer has declared a conflict."""
         if not value:
             return queryset
-        conflicted = Review.objects.filter(bid=OuterRef("pk"), has_conflict=True)
-        return queryset.filter(Q(needs_reassignment=True) | Exists(conflicted))
+        # The two small sets of bids (each read from its partial index) joined into one,
+        # rather than a test of every bid against both.
+        flagged = (
+            Bid.objects.filter(needs_reassignment=True)
+            .values("pk")
+            .union(Review.objects.filter(has_conflict=True).values("bid"))
+        )
+        return queryset.filter(pk__in=flagged)
 
     @property
     def chosen(self) -> dict:
