@@ -823,7 +823,7 @@ postgresql_only = pytest.mark.skipif(
         {"amount": "1m-to-5m"},
         {"amount": "under-250k"},
         {"q": "body-worn"},
-        {"q": "2016-00"},
+        {"q": "REFERENCE"},
         {"sort": "title"},
         {"sort": "-reference"},
         {"sort": "-score"},
@@ -848,7 +848,12 @@ def test_every_filter_of_the_queue_is_served_by_an_index(analyst_client, analyst
             moderated_score=Decimal(50 + n),
         )
         ReviewFactory(bid=bid, reviewer=analyst, has_conflict=bool(n % 2))
-    values = {"ROUND": funding_round.slug, "COLLABORATION": collaboration.slug}
+    values = {
+        "ROUND": funding_round.slug,
+        "COLLABORATION": collaboration.slug,
+        # Part of a reference, as an analyst types it.
+        "REFERENCE": bid.reference[-6:],
+    }
     data = {key: values.get(value, value) for key, value in data.items()}
 
     with CaptureQueriesContext(connection) as captured:
