@@ -458,33 +458,14 @@ class Bid(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [_non_negative("local_match_contribution", "bid")]
         # The review queue (bids/views/review/queue.py) never shows drafts: its indexes leave
-        # them out. Each sorted index ends with the key, the queue's tie-break, so that a page
-        # is read from the index in order and the database stops after it.
+        # them out. Those that sort empty values last are PostgreSQL's only, in migration
+        # 0006_review_queue_indexes (SQLite cannot build them).
         indexes = [
             models.Index(fields=["round", "status"], name="bid_round_status"),
             models.Index(fields=["lead_force", "status"], name="bid_lead_force_status"),
             models.Index(fields=["spend_category", "status"], name="bid_category_status"),
             models.Index(
-                F("submitted_at").desc(nulls_last=True),
-                F("id").desc(),
-                name="bid_queue_newest",
-                condition=~Q(status="draft"),
-            ),
-            models.Index(
-                F("status"),
-                F("submitted_at").desc(nulls_last=True),
-                F("id").desc(),
-                name="bid_queue_status_newest",
-                condition=~Q(status="draft"),
-            ),
-            models.Index(
                 fields=["title", "id"], name="bid_queue_title", condition=~Q(status="draft")
-            ),
-            models.Index(
-                F("moderated_score").desc(nulls_last=True),
-                F("id").desc(),
-                name="bid_queue_score",
-                condition=~Q(status="draft"),
             ),
             models.Index(
                 fields=["id"], name="bid_needs_reassignment", condition=Q(needs_reassignment=True)

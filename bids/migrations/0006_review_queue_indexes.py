@@ -1,38 +1,47 @@
 """Indexes of the review queue (bids/views/review/queue.py, docs/decisions/0017-review-at-scale.md).
 
-In the model's state: the orders the queue pages in (newest submission first, by status, title
-and moderated score, each ending with the key that breaks ties), all partial on bids that are
-not drafts, and small partial indexes for its conflict filter.
+In the model's state: ``title, id`` for the sort by title, and small partial indexes for the
+conflict filter, all buildable on SQLite too.
 
-PostgreSQL only, outside the model's state (a trigram index cannot be built on SQLite, as in
-``0005_similar_bids_search``): GIN trigram indexes on ``UPPER(title)`` and ``UPPER(reference)``,
-the expressions Django's ``icontains`` compares, so that a search for a word in the middle of a
-title reads the index instead of every bid.
+PostgreSQL only, outside the model's state (SQLite can build neither an index that sorts empty
+values last nor a trigram index; as in ``0005_similar_bids_search``, ``makemigrations`` neither
+sees nor wants them):
+
+- the orders the queue pages in, each ending with the key that breaks ties, partial on bids
+  that are not drafts: newest submission first, the same after the status (which also gives
+  the counts by status from the index alone) and the moderated score, highest first;
+- GIN trigram indexes on ``UPPER(title)`` and ``UPPER(reference)``, the expressions Django's
+  ``icontains`` compares, so that a search for a word in the middle of a title reads the index
+  instead of every bid.
 """
 
 from django.db import migrations, models
 
-SEARCH_INDEXES = {
-    "bid_title_search": "title",
-    "bid_reference_search": "reference",
+# Name → what it indexes; every one is partial on bids that are not drafts.
+POSTGRESQL_INDEXES = {
+    "bid_queue_newest": 'btree ("submitted_at" DESC NULLS LAST, "id" DESC)',
+    "bid_queue_status_newest": 'btree ("status", "submitted_at" DESC NULLS LAST, "id" DESC)',
+    "bid_queue_score": 'btree ("moderated_score" DESC NULLS LAST, "id" DESC)',
+    "bid_title_search": 'gin ((UPPER("title"::text)) gin_trgm_ops)',
+    "bid_reference_search": 'gin ((UPPER("reference"::text)) gin_trgm_ops)',
 }
 
 
-def create_search_indexes(apps, schema_editor):
+def create_postgresql_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     table = schema_editor.quote_name(apps.get_model("bids", "Bid")._meta.db_table)
-    for name, column in SEARCH_INDEXES.items():
+    for name, definition in POSTGRESQL_INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} ON {table} "
-            f"USING gin ((UPPER({schema_editor.quote_name(column)}::text)) gin_trgm_ops)"
+            f"USING {definition} WHERE NOT (\"status\" = 'draft')"
         )
 
 
-def drop_search_indexes(apps, schema_editor):
+def drop_postgresql_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in SEARCH_INDEXES:
+    for name in POSTGRESQL_INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
 
 
@@ -45,37 +54,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="bid",
             index=models.Index(
-                models.OrderBy(models.F("submitted_at"), descending=True, nulls_last=True),
-                models.OrderBy(models.F("id"), descending=True),
-                condition=models.Q(("status", "draft"), _negated=True),
-                name="bid_queue_newest",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="bid",
-            index=models.Index(
-                models.F("status"),
-                models.OrderBy(models.F("submitted_at"), descending=True, nulls_last=True),
-                models.OrderBy(models.F("id"), descending=True),
-                condition=models.Q(("status", "draft"), _negated=True),
-                name="bid_queue_status_newest",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="bid",
-            index=models.Index(
                 condition=models.Q(("status", "draft"), _negated=True),
                 fields=["title", "id"],
                 name="bid_queue_title",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="bid",
-            index=models.Index(
-                models.OrderBy(models.F("moderated_score"), descending=True, nulls_last=True),
-                models.OrderBy(models.F("id"), descending=True),
-                condition=models.Q(("status", "draft"), _negated=True),
-                name="bid_queue_score",
             ),
         ),
         migrations.AddIndex(
@@ -94,5 +75,5 @@ class Migration(migrations.Migration):
                 name="review_conflict_bid",
             ),
         ),
-        migrations.RunPython(create_search_indexes, drop_search_indexes, elidable=False),
+        migrations.RunPython(create_postgresql_indexes, drop_postgresql_indexes, elidable=False),
     ]
