@@ -457,10 +457,19 @@ class Bid(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [_non_negative("local_match_contribution", "bid")]
+        # The review queue (bids/views/review/queue.py) never shows drafts: its indexes leave
+        # them out. Those that sort empty values last are PostgreSQL's only, in migration
+        # 0009_review_queue_indexes (SQLite cannot build them).
         indexes = [
             models.Index(fields=["round", "status"], name="bid_round_status"),
             models.Index(fields=["lead_force", "status"], name="bid_lead_force_status"),
             models.Index(fields=["spend_category", "status"], name="bid_category_status"),
+            models.Index(
+                fields=["title", "id"], name="bid_queue_title", condition=~Q(status="draft")
+            ),
+            models.Index(
+                fields=["id"], name="bid_needs_reassignment", condition=Q(needs_reassignment=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -636,6 +645,12 @@ class Review(models.Model):
             models.CheckConstraint(
                 condition=Q(submitted_at__isnull=True) | ~Q(recommendation=""),
                 name="review_submitted_has_recommendation",
+            ),
+        ]
+        indexes = [
+            # The review queue's "conflict of interest declared": few reviews, found directly.
+            models.Index(
+                fields=["bid"], name="review_conflict_bid", condition=Q(has_conflict=True)
             ),
         ]
 

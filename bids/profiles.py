@@ -6,16 +6,21 @@ shares (``Tranche.objects.split_by_share()``; the lead force carries 100 % of an
 shares), so the forces' figures add up to the total and no collaboration is counted twice. Every
 figure is summed in the database; each function runs a fixed number of queries, however many
 awards there are.
+
+Lists of awards are paged (``page_of``, 50 a page): a force, a region or a category has
+thousands of awards at full scale, and a page that lists them all is megabytes of HTML. The
+totals never come from the rows listed: they are sums over every published tranche.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from bids.models import Award, AwardShare, Envelope, SpendCategory, Tranche
+from bids.models import Award, AwardShare, Bid, Envelope, SpendCategory, Tranche
 from forces.models import Collaboration, Force, Region
 from fundtracker.money import PENNY, ZERO, to_money
 
@@ -220,32 +225,66 @@ class AwardPart:
     share: Decimal | None = None
 
 
-def force_awards(force: Force) -> tuple[list[AwardPart], list[AwardPart]]:
-    """The published awards ``force`` leads and those it is a partner in, each with the force's
-    share (a percentage, or ``None`` when it has no part of the money) and its part."""
-    parts = {row["award"]: Money.of(row) for row in force_tranches(force).totals_by("award")}
+AWARDS_PER_PAGE = 50
+
+
+def page_of(awards, number, count: int | None = None) -> Page:
+    """The page ``number`` of ``awards`` (the first for a bad number, the last for one past the
+    end), ``AWARDS_PER_PAGE`` long. ``count``, when the caller has it already, saves the
+    query that counts them."""
+    paginator = Paginator(awards, AWARDS_PER_PAGE)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(number)
+
+
+def force_awards(force: Force):
+    """The published awards ``force`` leads or is a partner in, newest round first, with
+    ``own_share`` (its agreed share, if any) and ``is_split`` (whether the award has shares)."""
     own_share = AwardShare.objects.filter(award=OuterRef("pk"), force=force).values("percent")
-    awards = (
+    # The bids it leads and those it is a partner in, each found by its index, as one set:
+    # ``Award.objects.involving()`` asks the same with an OR that reads every award.
+    bids = (
+        Bid.objects.filter(lead_force=force)
+        .order_by()
+        .values("pk")
+        .union(Bid.partner_forces.through.objects.filter(force=force).values("bid"))
+    )
+    return (
         Award.objects.for_public()
-        .involving(force)
+        .filter(bid__in=bids)
         .annotate(
             own_share=Subquery(own_share[:1]),
             is_split=Exists(AwardShare.objects.filter(award=OuterRef("pk"))),
         )
         .order_by("-bid__round__first_financial_year", "bid__reference")
     )
-    led, partnered = [], []
+
+
+def force_award_parts(force: Force, awards: Iterable[Award]) -> list[AwardPart]:
+    """``awards`` (of ``force_awards``, such as one page of them) with the force's role, its
+    share (a percentage, or ``None`` when it has no part of the money) and its part. One
+    query, for these awards only."""
+    awards = list(awards)
+    parts = {
+        row["award"]: Money.of(row)
+        for row in force_tranches(force)
+        .filter(award__in=[award.pk for award in awards])
+        .totals_by("award")
+    }
+    rows = []
     for award in awards:
         is_lead = award.bid.lead_force_id == force.pk
         share = award.own_share if award.is_split else (HUNDRED if is_lead else None)
-        part = AwardPart(
-            award=award,
-            money=parts.get(award.pk, Money()),
-            role="Lead" if is_lead else "Partner",
-            share=share,
+        rows.append(
+            AwardPart(
+                award=award,
+                money=parts.get(award.pk, Money()),
+                role="Lead" if is_lead else "Partner",
+                share=share,
+            )
         )
-        (led if is_lead else partnered).append(part)
-    return led, partnered
+    return rows
 
 
 def by_year(tranches) -> list[tuple[int, Money]]:
@@ -298,15 +337,24 @@ def region_force_rows(region: Region) -> list[ForceRow]:
     ]
 
 
-def parts_of_awards(tranches) -> list[AwardPart]:
-    """The published awards ``tranches`` belong to, each with the money of those tranches (a
-    force's or region's part when they were narrowed by share)."""
-    parts = {row["award"]: Money.of(row) for row in tranches.totals_by("award")}
-    awards = (
+def awards_of(tranches):
+    """The published awards ``tranches`` belong to, newest round first."""
+    return (
         Award.objects.for_public()
         .filter(pk__in=tranches.values("award"))
         .order_by("-bid__round__first_financial_year", "bid__reference")
     )
+
+
+def parts_of_awards(tranches, awards: Iterable[Award]) -> list[AwardPart]:
+    """``awards`` (such as one page of ``awards_of(tranches)``), each with the money of
+    ``tranches`` (a force's or region's part when they were narrowed by share). One query, for
+    these awards only."""
+    awards = list(awards)
+    parts = {
+        row["award"]: Money.of(row)
+        for row in tranches.filter(award__in=[award.pk for award in awards]).totals_by("award")
+    }
     return [AwardPart(award=award, money=parts.get(award.pk, Money())) for award in awards]
 
 
@@ -338,9 +386,9 @@ class MemberRow:
 
 
 def collaboration_figures(collaboration: Collaboration) -> dict:
-    """The collaboration's members with their part of its awards' money, its awards, its totals
-    and its money by year. Forces that share in its awards without being members are listed
-    after the members, so the parts add up to the total."""
+    """The collaboration's members with their part of its awards' money, its awards (to be
+    paged) and how many, its totals and its money by year. Forces that share in its awards
+    without being members are listed after the members, so the parts add up to the total."""
     tranches = Tranche.objects.published().filter(award__bid__collaboration=collaboration)
     parts = {row["share_force"]: Money.of(row) for row in tranches.totals_by("force")}
     memberships = collaboration.memberships.select_related("force__region").order_by(
@@ -354,15 +402,10 @@ def collaboration_figures(collaboration: Collaboration) -> dict:
         memberships__collaboration=collaboration
     )
     members += [MemberRow(force, "Not a member", parts.get(force.pk, Money())) for force in others]
-    awards = (
-        Award.objects.for_public()
-        .filter(bid__collaboration=collaboration)
-        .with_money()
-        .order_by("-bid__round__first_financial_year", "bid__reference")
-    )
     return {
         "members": members,
-        "awards": awards,
+        "awards": collaboration_awards(collaboration),
+        "award_count": Award.objects.published().filter(bid__collaboration=collaboration).count(),
         "totals": Money.of(tranches.totals()),
         "by_year": by_year(tranches),
     }
@@ -442,14 +485,30 @@ def total_row(envelopes, tranches) -> CategoryRow:
     return CategoryRow(set_aside=_set_aside(set_aside), money=Money.of(tranches.totals()))
 
 
+def collaboration_awards(collaboration: Collaboration):
+    """The published awards of the collaboration's bids, newest round first, with their paid
+    and spent money."""
+    return (
+        Award.objects.for_public()
+        .filter(bid__collaboration=collaboration)
+        .with_money()
+        .order_by("-bid__round__first_financial_year", "bid__reference")
+    )
+
+
 def category_awards(category: SpendCategory):
-    """The category's published awards with their paid and spent money."""
+    """The category's published awards, newest round first, with their paid and spent money."""
     return (
         Award.objects.for_public()
         .filter(bid__spend_category=category)
         .with_money()
         .order_by("-bid__round__first_financial_year", "bid__reference")
     )
+
+
+def category_award_count(category: SpendCategory) -> int:
+    """How many published awards the category has, counted without summing their money."""
+    return Award.objects.published().filter(bid__spend_category=category).count()
 
 
 # --------------------------------------------------------------------------- awards

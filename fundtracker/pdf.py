@@ -27,9 +27,14 @@ DEFAULT_BASE_URL = "http://localhost/"
 def render_pdf(template_name: str, context: Mapping | None = None, *, request=None) -> bytes:
     """The PDF of ``template_name`` rendered with ``context`` (and ``request``, when given, for
     context processors and absolute links)."""
+    return html_to_pdf(render_to_string(template_name, context, request=request), request=request)
+
+
+def html_to_pdf(html: str, *, request=None) -> bytes:
+    """The PDF of ``html`` already rendered from a ``pdf/`` template, for a caller that needed
+    the HTML itself first (to key a cache on it, say) and should not render it twice."""
     from weasyprint import HTML
 
-    html = render_to_string(template_name, context, request=request)
     base_url = request.build_absolute_uri("/") if request is not None else DEFAULT_BASE_URL
     return HTML(string=html, base_url=base_url, url_fetcher=_fetcher_class()()).write_pdf()
 

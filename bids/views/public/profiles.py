@@ -111,25 +111,32 @@ class ForceListView(ProfileView):
 
 
 class ForceDetailView(ProfileView):
-    """One force: who it is, its money (its share of every award), its awards and
-    collaborations."""
+    """One force: who it is, its money (its share of every award), its awards (50 a page, those
+    it leads and those it is a partner in together) and collaborations."""
 
     template_name = "bids/public/profiles/force_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        force = get_object_or_404(Force.objects.select_related("region"), slug=kwargs["slug"])
+        force = get_object_or_404(
+            profiles.with_award_counts(Force.objects.select_related("region")), slug=kwargs["slug"]
+        )
         tranches = profiles.force_tranches(force)
         totals = Money.of(tranches.totals())
-        led, partnered = profiles.force_awards(force)
+        # A bid's lead force is never one of its partners: the two counts add up.
+        page = profiles.page_of(
+            profiles.force_awards(force),
+            self.request.GET.get("page"),
+            force.awards_led + force.awards_partnered,
+        )
         context.update(
             breadcrumbs=[HOME, crumb("Forces", "public:force_list")],
             force=force,
             totals=totals,
             per_head=profiles.per_head(totals.allocated, force.population),
             by_year=profiles.by_year(tranches),
-            led=led,
-            partnered=partnered,
+            page_obj=page,
+            awards=profiles.force_award_parts(force, page.object_list),
             memberships=force.memberships.select_related("collaboration").order_by(
                 "collaboration__name"
             ),
@@ -157,7 +164,7 @@ class RegionListView(ProfileView):
 
 class RegionDetailView(ProfileView):
     """One region: its forces and their money (adding up to the region's), by year and
-    category, and the awards its forces share in."""
+    category, and the awards its forces share in, 50 a page."""
 
     template_name = "bids/public/profiles/region_detail.html"
 
@@ -167,6 +174,7 @@ class RegionDetailView(ProfileView):
         tranches = profiles.region_tranches(region)
         totals = Money.of(tranches.totals())
         population = profiles.region_population(region)
+        page = profiles.page_of(profiles.awards_of(tranches), self.request.GET.get("page"))
         context.update(
             breadcrumbs=[HOME, crumb("Regions", "public:region_list")],
             region=region,
@@ -176,7 +184,8 @@ class RegionDetailView(ProfileView):
             force_rows=profiles.region_force_rows(region),
             by_year=profiles.by_year(tranches),
             by_category=profiles.by_category(tranches),
-            awards=profiles.parts_of_awards(tranches),
+            page_obj=page,
+            awards=profiles.parts_of_awards(tranches, page.object_list),
         )
         return context
 
@@ -185,17 +194,24 @@ class RegionDetailView(ProfileView):
 
 
 class CollaborationDetailView(ProfileView):
-    """One collaboration: its members, the awards of its bids and how their money is shared."""
+    """One collaboration: its members, the awards of its bids (50 a page) and how their money
+    is shared."""
 
     template_name = "bids/public/profiles/collaboration_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         collaboration = get_object_or_404(Collaboration, slug=kwargs["slug"])
+        figures = profiles.collaboration_figures(collaboration)
+        page = profiles.page_of(
+            figures.pop("awards"), self.request.GET.get("page"), figures["award_count"]
+        )
         context.update(
             breadcrumbs=[HOME, crumb("Forces", "public:force_list")],
             collaboration=collaboration,
-            **profiles.collaboration_figures(collaboration),
+            page_obj=page,
+            awards=page.object_list,
+            **figures,
         )
         return context
 
@@ -222,7 +238,8 @@ class CategoryListView(ProfileView):
 
 
 class CategoryDetailView(ProfileView):
-    """One spend category: set aside, allocated and spent by year, and its awards."""
+    """One spend category: set aside, allocated and spent by year, and its awards, 50 a
+    page."""
 
     template_name = "bids/public/profiles/category_detail.html"
 
@@ -231,12 +248,18 @@ class CategoryDetailView(ProfileView):
         category = get_object_or_404(SpendCategory, slug=kwargs["slug"])
         envelopes = Envelope.objects.published().filter(category=category)
         tranches = Tranche.objects.published().filter(award__bid__spend_category=category)
+        page = profiles.page_of(
+            profiles.category_awards(category),
+            self.request.GET.get("page"),
+            profiles.category_award_count(category),
+        )
         context.update(
             breadcrumbs=[HOME, crumb("Spend categories", "public:category_list")],
             category=category,
             total=profiles.total_row(envelopes, tranches),
             years=profiles.years_rows(envelopes, tranches),
-            awards=profiles.category_awards(category),
+            page_obj=page,
+            awards=page.object_list,
         )
         return context
 
@@ -257,7 +280,7 @@ AWARD_ORDER = {
     "decided": ["decided_at", "bid__reference"],
     "allocated": ["allocated", "bid__reference"],
 }
-AWARDS_PER_PAGE = 50
+AWARDS_PER_PAGE = profiles.AWARDS_PER_PAGE
 # The allocation filters as the page names them: (label, what an unknown value is not).
 FILTER_LABELS = {
     "fund": ("Fund", "a fund"),

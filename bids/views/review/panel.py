@@ -49,7 +49,7 @@ from bids.models import (
 )
 from bids.views.review.base import AnalystMixin, ApproverMixin, CaseworkerMixin, ReviewBidMixin
 from fundtracker.money import ZERO, format_gbp
-from fundtracker.pdf import render_pdf
+from fundtracker.pdf import html_to_pdf
 from fundtracker.years import fy_label
 
 Status = Bid.Status
@@ -801,7 +801,7 @@ class PanelPackView(FundingLineDownloadMixin, View):
         key = f"panel-pack:{hashlib.sha256(html.encode()).hexdigest()}"
         pdf = cache.get(key)
         if pdf is None:
-            pdf = render_pdf(PANEL_PACK_TEMPLATE, context, request=self.request)
+            pdf = html_to_pdf(html, request=self.request)
             cache.set(key, pdf, PANEL_PACK_CACHE_SECONDS)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{self.filename("pdf")}"'

@@ -1,9 +1,15 @@
 """Review pages: the queue of bids, its CSV export and batch assignment.
 
-The queue lists every submitted bid through ``BidQueueFilter`` over
-``Bid.objects.for_review_list()``: the filters, the sort and the page are query parameters, so
-a filtered queue is a shareable URL, and the CSV takes the same parameters. Analysts tick bids
-and assign reviewers to all of them in one go, one service call a bid.
+The queue lists every submitted bid through ``BidQueueFilter``: the filters, the sort and the
+page are query parameters, so a filtered queue is a shareable URL, and the CSV takes the same
+parameters. Analysts tick bids and assign reviewers to all of them in one go, one service call a
+bid.
+
+At tens of thousands of bids the page does as little as it shows: the filters and the sort run
+over the bids alone (each served by an index), the counts by status give the total as well, and
+only the 50 bids of the page are joined to their round, force and category and have their
+reviews counted and their funding profile summed (``page_rows``). The CSV holds every row, so
+it annotates them all in one pass (``Bid.objects.for_review_list()``).
 """
 
 import csv
@@ -12,7 +18,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -25,9 +42,10 @@ from django.views.generic import TemplateView
 from bids import services
 from bids.filters import AMOUNT_BANDS, QUEUE_STATUSES, BidQueueFilter
 from bids.forms.review_queue import AssignBatchForm, person_name
-from bids.models import Bid, Review
+from bids.models import Bid, FundingLine, Review
 from bids.permissions import PermissionDenied
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
+from fundtracker.money import MONEY_FIELD, ZERO
 
 PAGE_SIZE = 50
 # Where a batch assignment leaves its outcome, or its refused input, for the queue to show
@@ -36,14 +54,71 @@ ASSIGN_FORM_KEY = "review_queue_assign_form"
 ASSIGN_RESULT_KEY = "review_queue_assign_result"
 
 
-def queue_filter(request) -> BidQueueFilter:
-    """The queue's filters over submitted bids, newest submission first until sorted."""
-    queryset = Bid.objects.for_review_list().order_by(
-        F("submitted_at").desc(nulls_last=True), "-pk"
-    )
+def queue_filter(request, queryset=None) -> BidQueueFilter:
+    """The queue's filters over submitted bids (``queryset``, plain bids unless given), newest
+    submission first until sorted."""
+    if queryset is None:
+        queryset = Bid.objects.exclude(status=Bid.Status.DRAFT)
+    queryset = queryset.order_by(F("submitted_at").desc(nulls_last=True), "-pk")
     filterset = BidQueueFilter(request.GET, queryset=queryset, request=request)
     filterset.is_valid()
     return filterset
+
+
+def _review_count(condition: Q) -> Coalesce:
+    reviews = (
+        Review.objects.filter(condition, bid=OuterRef("pk"))
+        .order_by()
+        .values("bid")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
+
+
+def page_rows(ids: list[int]) -> list[Bid]:
+    """The bids ``ids``, in that order, with what a row of the queue shows (one query): round
+    and fund, lead force and region, category and collaboration; ``requested_total``,
+    ``reviews_assigned`` (reviewers not withdrawn by a conflict of interest),
+    ``reviews_submitted`` (of those) and ``reviews_conflicted``, each counted for these bids
+    only."""
+    lines = (
+        FundingLine.objects.filter(bid=OuterRef("pk"))
+        .order_by()
+        .values("bid")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(**MONEY_FIELD)
+    active = Q(has_conflict=False) | Q(has_conflict__isnull=True)
+    bids = (
+        Bid.objects.filter(pk__in=ids)
+        .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
+        .defer("summary", "case_for_change")
+        .annotate(
+            requested_total=Coalesce(
+                Subquery(lines, output_field=money), Value(ZERO), output_field=money
+            ),
+            reviews_assigned=_review_count(active),
+            reviews_submitted=_review_count(active & Q(submitted_at__isnull=False)),
+            reviews_conflicted=_review_count(Q(has_conflict=True)),
+        )
+        .order_by()
+    )
+    by_id = {bid.pk: bid for bid in bids}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, so that it asks the database only for the page."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 def clean_query(request, filterset: BidQueueFilter) -> QueryDict:
@@ -152,7 +227,11 @@ class QueueView(CaseworkerMixin, TemplateView):
         filterset = queue_filter(request)
         query = clean_query(request, filterset)
         base = reverse("review:queue")
-        page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = CountedPaginator(
+            filterset.qs.values_list("pk", flat=True), PAGE_SIZE, count=filterset.count()
+        )
+        page_obj = paginator.get_page(request.GET.get("page"))
+        page_obj.object_list = page_rows(list(page_obj.object_list))
         context.update(
             review_section="queue",
             filter=filterset,
@@ -456,7 +535,7 @@ class QueueCsvView(CaseworkerMixin, View):
     the database so memory stays flat however many bids there are."""
 
     def get(self, request, *args, **kwargs):
-        filterset = queue_filter(request)
+        filterset = queue_filter(request, Bid.objects.for_review_list())
         bids = filterset.qs.defer("summary", "case_for_change").iterator(chunk_size=2000)
         response = StreamingHttpResponse(csv_lines(bids), content_type="text/csv; charset=utf-8")
         filename = csv_filename(filterset, timezone.localdate())

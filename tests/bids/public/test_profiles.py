@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.models import Bid
-from forces.models import Force
+from forces.models import Collaboration, Force
 from tests.factories import (
     AwardFactory,
     AwardShareFactory,
@@ -420,12 +420,12 @@ def test_force_page_shows_its_share_of_each_award(client, money):
     assert per_head(D(750000), "nottinghamshire") in page
     row = row_text(response, "PTF-2016-0001")
     assert (
-        "East Midlands integrated technology plan 2016/17 first round Digital 50% £750,000 £200,000"
-        in row
+        "East Midlands integrated technology plan Lead Nottinghamshire Police 2016/17 first round"
+        " Digital 50% £750,000 £200,000" in row
     )
     assert row_text(response, "2016/17 £500,000") == "2016/17 £500,000 £500,000 £200,000 40%"
     assert row_text(response, "2017/18") == "2017/18 £250,000 £0 £0 0%"
-    assert "Awards it is a partner in" in page
+    assert "Nottinghamshire Police leads 1 published award and is a partner in 0." in page
     assert "is a partner in no published award" in page
     assert "East Midlands tri-force (lead)" in page
     content = response.content.decode()
@@ -736,16 +736,78 @@ def _awards(round_, count, start=100):
         AwardShareFactory(award=award, force=force("surrey"), percent=D(30))
 
 
+# --------------------------------------------------------------------------- paged award lists
+
+
+def _listed(response) -> list[str]:
+    """The references of the awards listed on the page, in order."""
+    return re.findall(r'href="/awards/(PTF-\d{4}-\d{4})/"', response.content.decode())
+
+
+# Each profile with 60 more awards: the page, and what its totals must still count.
+PAGED_PROFILES = [
+    # Kent's 70 % of 60 awards of £3,000, and its own £300,000.
+    ("public:force_detail", ["kent"], 61, D("426000.00"), "Showing 1 to 50 of 61,"),
+    # Surrey's 30 % of them; it leads none.
+    ("public:force_detail", ["surrey"], 61, D("54000.00"), "Showing 1 to 50 of 61,"),
+    # Kent's and Surrey's parts, Hampshire's £200,000 and Kent's £300,000.
+    ("public:region_detail", ["south-east"], 62, D("680000.00"), "Showing 1 to 50 of 62 awards"),
+    # The 60 new awards are digital, like the East Midlands plan and Hampshire's platform.
+    ("public:category_detail", ["digital"], 62, D("1880000.00"), "Awards (62): 1 to 50"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "awards", "allocated", "showing"), PAGED_PROFILES)
+def test_profile_award_lists_are_paged_and_totals_count_every_award(
+    client, money, name, args, awards, allocated, showing
+):
+    _awards(money, 60)
+    url = reverse(name, args=args)
+
+    first = client.get(url)
+    second = client.get(url, {"page": "2"})
+
+    listed = _listed(first)
+    assert len(listed) == 50
+    rest = _listed(second)
+    assert len(rest) == awards - 50
+    assert not set(listed) & set(rest)
+    assert showing in text(first)
+    assert 'href="?page=2" rel="next"' in first.content.decode()
+    # The totals are the profile's, whichever page is shown.
+    for response in (first, second):
+        totals = response.context.get("totals") or response.context["total"].money
+        assert totals.allocated == allocated
+    # A page past the end shows the last one.
+    assert _listed(client.get(url, {"page": "99"})) == rest
+
+
+def test_collaboration_awards_are_paged(client, money):
+    tri_force = Collaboration.objects.get(slug="east-midlands-tri-force")
+    _awards(money, 55)
+    Bid.objects.filter(reference__gte="PTF-2016-0100").update(collaboration=tri_force)
+    url = reverse("public:collaboration_detail", args=["east-midlands-tri-force"])
+
+    first, second = client.get(url), client.get(url, {"page": "2"})
+
+    assert len(_listed(first)) == 50
+    assert len(_listed(second)) == 6
+    assert "Awards (56): 1 to 50, newest round first" in text(first)
+    # Its totals count every award of the collaboration: £1,500,000 and 55 × £3,000.
+    assert first.context["totals"].allocated == D("1665000.00")
+    assert second.context["totals"].allocated == D("1665000.00")
+
+
 # The most queries each page may make (anonymous, cache empty), whatever the number of awards.
 QUERY_PAGES = [
     ("public:force_list", [], {}, 5),
     ("public:force_detail", ["kent"], {}, 6),
     ("public:force_detail", ["surrey"], {}, 6),
     ("public:region_list", [], {}, 3),
-    ("public:region_detail", ["south-east"], {}, 10),
-    ("public:collaboration_detail", ["east-midlands-tri-force"], {}, 7),
+    ("public:region_detail", ["south-east"], {}, 11),
+    ("public:collaboration_detail", ["east-midlands-tri-force"], {}, 8),
     ("public:category_list", [], {}, 8),
-    ("public:category_detail", ["digital"], {}, 6),
+    ("public:category_detail", ["digital"], {}, 7),
     ("public:award_list", [], {}, 10),
     ("public:award_list", [], {"force": "kent", "financial_year": "2016", "q": "plan"}, 12),
     ("public:award_detail", ["PTF-2016-0100"], {}, 6),

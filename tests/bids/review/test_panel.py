@@ -801,11 +801,11 @@ def test_a_pack_is_laid_out_again_only_when_what_it_shows_changes(
 
     laid_out = []
 
-    def render_pdf(template_name, context, *, request=None):
-        laid_out.append(template_name)
+    def html_to_pdf(html, *, request=None):
+        laid_out.append(html)
         return b"%PDF-1.7 pack " + str(len(laid_out)).encode()
 
-    monkeypatch.setattr(panel, "render_pdf", render_pdf)
+    monkeypatch.setattr(panel, "html_to_pdf", html_to_pdf)
     (bid,) = panel_world(funding_round, [analyst], 1)
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])

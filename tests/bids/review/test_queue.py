@@ -10,6 +10,8 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -742,9 +744,6 @@ def _bids_with_reviews(count: int):
 
 
 def _queries(client, url, data, django_assert_max_num_queries, limit):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with django_assert_max_num_queries(limit), CaptureQueriesContext(connection) as captured:
         response = client.get(url, data)
         if response.streaming:
@@ -799,3 +798,77 @@ def test_approver_queue_queries(client, approver, django_assert_max_num_queries)
     client.force_login(approver)
     # No analysts to list: one query fewer.
     _queries(client, QUEUE, {}, django_assert_max_num_queries, QUEUE_QUERIES - 1)
+
+
+# --------------------------------------------------------------------------- indexes
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the plans of PostgreSQL's planner"
+)
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"round": "ROUND"},
+        {"status": "under_review"},
+        {"category": "digital"},
+        {"force": "kent"},
+        {"region": "south-east"},
+        {"collaboration": "COLLABORATION"},
+        {"assigned_to_me": "1"},
+        {"conflicts": "1"},
+        {"amount": "1m-to-5m"},
+        {"amount": "under-250k"},
+        {"q": "body-worn"},
+        {"q": "REFERENCE"},
+        {"sort": "title"},
+        {"sort": "-reference"},
+        {"sort": "-score"},
+        {"sort": "status", "status": "submitted"},
+    ],
+)
+def test_every_filter_of_the_queue_is_served_by_an_index(analyst_client, analyst, data):
+    """Each query of the page that reads bids or reviews can do so through an index: asked to
+    avoid sequential scans, the planner finds a plan without one (on a handful of rows it
+    would rather scan; on 50,000 bids it must not have to)."""
+    funding_round = FundingRoundFactory()
+    collaboration = CollaborationFactory()
+    for n, status in enumerate([S.SUBMITTED, S.UNDER_REVIEW, S.UNDER_REVIEW]):
+        bid = submitted(
+            days_ago=n,
+            status=status,
+            round=funding_round,
+            collaboration=collaboration,
+            lead_force=force("kent"),
+            title=f"Body-worn video, phase {n}",
+            profile={2016: Decimal(100000 + 1900000 * n)},
+            moderated_score=Decimal(50 + n),
+        )
+        ReviewFactory(bid=bid, reviewer=analyst, has_conflict=bool(n % 2))
+    values = {
+        "ROUND": funding_round.slug,
+        "COLLABORATION": collaboration.slug,
+        # Part of a reference, as an analyst types it.
+        "REFERENCE": bid.reference[-6:],
+    }
+    data = {key: values.get(value, value) for key, value in data.items()}
+
+    with CaptureQueriesContext(connection) as captured:
+        assert analyst_client.get(QUEUE, data).status_code == 200
+    queries = [
+        query["sql"]
+        for query in captured.captured_queries
+        if '"bids_bid"' in query["sql"] and not query["sql"].startswith("DECLARE")
+    ]
+    assert len(queries) == 3  # the counts by status, the page's keys, the page's rows
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in queries:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan on bids_bid" not in plan, plan
+            assert "Seq Scan on bids_review" not in plan, plan
+        cursor.execute("RESET enable_seqscan")
