@@ -157,7 +157,11 @@ def ensure_database() -> dict:
         seed_started = time.monotonic()
         manage("seed_demo", "--scale", str(SCALE), "--force")
         seeded = time.monotonic() - seed_started
-    shell("from django.db import connection; connection.cursor().execute('ANALYZE'); print(1)")
+    # VACUUM as well as ANALYZE: a freshly seeded table's visibility map is empty, and counts
+    # answered from an index alone need it.
+    shell(
+        "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE'); print(1)"
+    )
     counts = json.loads(
         shell(
             "import json\n"
@@ -181,6 +185,8 @@ def fixtures() -> dict:
 import json
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.db.models import Count, Q
 from bids.models import Award, Bid, FundingRound
@@ -190,15 +196,22 @@ session = SessionStore()
 session[SESSION_KEY] = str(analyst.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = analyst.get_session_auth_hash()
+# Home Office staff must have entered a code from their authenticator app in the session.
+if analyst.is_staff or analyst.groups.exists():
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=analyst, name="Load test", defaults={"confirmed": True}
+    )
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
 session.set_expiry(24 * 3600)
 session.save()
 award = Award.objects.published().select_related("bid").order_by("-total").first()
 bid = Bid.objects.filter(status="under_review").annotate(n=Count("reviews")).order_by("-n").first()
+# The panel pack holds a category's recommended bids: the largest such group of 150 to 250.
 panel = (
-    Bid.objects.filter(status__in=["recommended", "approved", "not_recommended", "rejected"])
+    Bid.objects.filter(status="recommended")
     .values("round__slug", "spend_category__slug")
     .annotate(n=Count("id"))
-    .filter(n__gte=100, n__lte=300)
+    .filter(n__gte=150, n__lte=250)
     .order_by("-n")
     .first()
 )
@@ -439,8 +452,18 @@ def measure_pdf(name: str, path: str, cookie: str = "") -> dict:
         if status != 200 or not body.startswith(b"%PDF"):
             raise SystemExit(f"{name}: {path} answered {status}")
         times.append(seconds)
-    result = {"name": name, "path": path, "seconds": statistics.median(times), "bytes": len(body)}
-    log(f"{name}: {result['seconds']:.2f} s ({len(body) / 1024:.0f} KB)")
+    # The first request renders from nothing (the cache was emptied when the server started);
+    # the target is on that one, the slowest a user meets. Later ones may come from a cache.
+    result = {
+        "name": name,
+        "path": path,
+        "seconds": times[0],
+        "repeat": statistics.median(times[1:]),
+        "bytes": len(body),
+    }
+    log(
+        f"{name}: first {times[0]:.2f} s, then {result['repeat']:.2f} s ({len(body) / 1024:.0f} KB)"
+    )
     return result
 
 
@@ -673,7 +696,8 @@ def report(data: dict) -> str:
     ]
     for pdf in data["pdfs"]:
         lines.append(
-            f"- {pdf['name']} (`{pdf['path']}`): {pdf['seconds']:.2f} s,"
+            f"- {pdf['name']} (`{pdf['path']}`): first render {pdf['seconds']:.2f} s"
+            f" (then {pdf.get('repeat', pdf['seconds']):.2f} s),"
             f" {pdf['bytes'] / 1024:.0f} KB (target ≤ 3 s: {verdict(pdf['seconds'] <= 3)})"
         )
     if data["tests"] is not None:
