@@ -58,7 +58,10 @@ BAD = {
 
 
 def bad_value(name: str):
-    return st.one_of(*([BAD[name]] if name in BAD else []), any_text, numberish)
+    # A good value with a NUL inside, as a damaged export leaves: PostgreSQL refuses to store
+    # or compare such text, so it must be caught before the database sees it.
+    with_nul = GOOD[name].map(lambda value: f"{value[:2]}\x00{value[2:]}")
+    return st.one_of(*([BAD[name]] if name in BAD else []), with_nul, any_text, numberish)
 
 
 def header():
@@ -139,3 +142,30 @@ def test_an_import_file_is_refused_whole_with_its_bad_lines_or_imported_once(tmp
             assert refusal is None
             assert re.search(r"^0 awards created, \d+ unchanged\.$", again, re.MULTILINE)
             assert fingerprint() == after
+
+
+@pytest.mark.parametrize("column", COLUMNS)
+def test_a_null_character_in_any_cell_is_a_bad_line(tmp_path, column):
+    """Found by the property above on PostgreSQL: a NUL in the fund, round, title, category or
+    a force's name reached a query and failed there with a ValueError, not a message."""
+    row = dict(zip(COLUMNS, next(csv.reader(io.StringIO(DESIGN_ROW))), strict=True))
+    row[column] = f"{row[column][:3]}\x00{row[column][3:]}"
+    path = tmp_path / "awards.csv"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([COLUMNS, [row[c] for c in COLUMNS]])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    before = fingerprint()
+    refusal, _, problems = import_file(path)
+    assert refusal is not None
+    assert problems == [
+        f"line 2: “{column}” contains a null character, which a damaged export leaves behind: "
+        "remove it."
+    ]
+    assert fingerprint() == before
+
+
+DESIGN_ROW = (
+    "PTF-2016-0001,Police Transformation Fund,2016/17 round 1,Nottinghamshire Police,"
+    "Leicestershire Police;Northamptonshire Police,East Midlands integrated technology,Digital,"
+    "2016/17,2240000"
+)
