@@ -106,3 +106,30 @@ def test_the_review_queue_answers_any_filter(client, analyst, data):
     assert response.status_code in (200, 302), response.status_code
     if response.status_code == 200:
         assert "Bids" in response.content.decode()
+
+
+# Pages found by a bid's reference, the way each role reaches them.
+REFERENCE_PAGES = [
+    (None, "public:award_detail"),
+    ("analyst", "review:bid"),
+    ("analyst", "review:award"),
+    ("analyst", "review:score"),
+    ("office_user", "portal:bid"),
+    ("office_user", "portal:about"),
+    ("office_user", "portal:spend"),
+]
+
+
+@pytest.mark.usefixtures("published")
+@pytest.mark.parametrize(("user", "url"), REFERENCE_PAGES)
+@given(reference=st.one_of(st.sampled_from(["PTF-2016-0001", "PTF-2099-0042"]), st.text()))
+def test_any_reference_in_an_address_is_a_page_or_not_found(request, client, user, url, reference):
+    """Found on PostgreSQL: ``/awards/PTF%00-1/`` failed with a ValueError, since PostgreSQL
+    cannot compare text holding a NUL; now such an address is a 400 before any view."""
+    if user:
+        client.force_login(request.getfixturevalue(user))
+    path = reverse(url, args=["REF-0"]).replace("REF-0", quote(reference, safe=""))
+    response = client.get(path)
+    assert response.status_code in (200, 302, 400, 404), response.status_code
+    if response.status_code == 400:
+        assert "\x00" in reference
