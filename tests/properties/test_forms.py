@@ -301,7 +301,8 @@ def form(request, client, settings, tmp_path, office_user, analyst, second_analy
     return client, post_url, fields
 
 
-@settings(max_examples=30)
+# Three quarters of the profile's examples (30 in CI): twenty forms, each post a request.
+@settings(max_examples=settings.default.max_examples * 3 // 4)
 @given(data=st.data())
 def test_a_form_answers_any_values_without_writing_half(form, data):
     client, url, fields = form
