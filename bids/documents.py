@@ -240,7 +240,7 @@ def _ooxml_type(package: zipfile.ZipFile) -> FileType | None:
         for kind, target in _elements(
             _read_part(package, "_rels/.rels"), "Relationship", "Type", "Target"
         )
-        if kind == _OFFICE_DOCUMENT
+        if kind in _OFFICE_DOCUMENT
     }
     for part_name, content_type in _elements(content_types, "Override", "PartName", "ContentType"):
         found = _OOXML_MAIN_PARTS.get(content_type)
@@ -255,9 +255,11 @@ def _ooxml_type(package: zipfile.ZipFile) -> FileType | None:
     return None
 
 
-_OFFICE_DOCUMENT = (
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-)
+# Transitional OOXML (what Office saves by default) and Strict OOXML name the relationship apart.
+_OFFICE_DOCUMENT = {
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+}
 
 
 def _elements(xml: bytes | None, tag: str, *attributes: str) -> list[tuple[str, ...]]:

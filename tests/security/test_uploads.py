@@ -241,8 +241,25 @@ def test_inflating_counts_every_byte_against_the_budget(monkeypatch):
         documents._inflate_all(package, package.infolist())
 
 
-def test_a_real_docx_of_many_parts_and_a_real_pdf_still_pass():
+def strict_docx() -> bytes:
+    """A DOCX saved as Strict Open XML, whose root relationship has the ISO namespace."""
+    strict = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+    return zip_bytes(
+        {
+            "[Content_Types].xml": _content_types("/word/document.xml", DOCX_MAIN),
+            "_rels/.rels": (
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                f'relationships"><Relationship Id="rId1" Type="{strict}" '
+                'Target="/word/document.xml"/></Relationships>'
+            ),
+            "word/document.xml": '<?xml version="1.0"?>\n' + WORD_XML,
+        }
+    )
+
+
+def test_real_documents_still_pass():
     assert identify(SimpleUploadedFile("plan.docx", many_entries_docx(500))) == DOCX
+    assert identify(SimpleUploadedFile("strict.docx", strict_docx())) == DOCX
     assert identify(SimpleUploadedFile("plan.pdf", pdf_bytes())) == PDF
 
 
