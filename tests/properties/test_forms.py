@@ -317,3 +317,26 @@ def test_a_form_answers_any_values_without_writing_half(form, data):
             assert fingerprint() == before
         else:
             event("redirected")
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year"),
+    [("0", "2147483648", "1000"), ("99999999999999999999", "1", "2016"), ("1", "-9" * 10, "2016")],
+)
+def test_a_date_of_numbers_past_any_calendar_is_refused(client, office_user, day, month, year):
+    """Found by the property above: a month of 2147483648 overflowed Python's date and the
+    sign-offs page (and the payment form, which shares the field) failed with an error."""
+    bid = BidFactory(created_by=office_user)
+    client.force_login(office_user)
+    before = fingerprint()
+    response = client.post(
+        reverse("portal:signoffs", args=[bid.reference]),
+        {
+            "pcc_signoff_date_day": day,
+            "pcc_signoff_date_month": month,
+            "pcc_signoff_date_year": year,
+        },
+    )
+    assert response.status_code == 200
+    assert "Date the PCC signed off the bid must be a real date" in response.content.decode()
+    assert fingerprint() == before
