@@ -28,11 +28,25 @@ MAX_SIZE = 20 * 1024 * 1024
 MAX_SIZE_LABEL = "20 MB"
 ACCEPTED_LABEL = "PDF, DOCX, XLSX, ODT or ODS"
 
-# A ZIP declares how much each entry inflates to; past this in all, it is refused unread,
-# so a small file cannot make the server inflate gigabytes. Spreadsheet XML packs about 20 to 1.
-MAX_UNZIPPED_SIZE = 25 * MAX_SIZE
+# A ZIP bomb is a small file that inflates to gigabytes. A package is refused unread when its
+# central directory declares more than this in all, and again while it is inflated (in chunks,
+# counting) should its entries turn out larger than they declared. Office XML packs about 20 to
+# 1, so a real 20 MB spreadsheet stays well inside.
+MAX_UNZIPPED_SIZE = 10 * MAX_SIZE
+# Deflate can pack repeated bytes about 1,000 to 1, which is what bombs use; XML, even a sheet
+# of empty cells, stays far below this. Only entries past ``_RATIO_FLOOR`` are judged, since a
+# few kB of anything may pack tightly.
+MAX_COMPRESSION_RATIO = 200
+_RATIO_FLOOR = 1024 * 1024
+# Real documents have tens of parts, large workbooks a few thousand; a ZIP of millions of empty
+# entries costs the server time for nothing.
+MAX_ENTRIES = 5000
 # The few small parts that say what a package is are read whole; real ones are a few kB.
 MAX_PART_SIZE = 1024 * 1024
+_CHUNK = 64 * 1024
+# Longer names than this are almost always generated, and no folder or file system takes
+# them everywhere; Django itself cuts names at 255, so such a cut name is refused here too.
+MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 NOT_ACCEPTED = f"The selected file must be a {ACCEPTED_LABEL}"
+TOO_LARGE_TO_CHECK = (
+    "The selected file is too large to check. Save it as a PDF, or split it into smaller files"
+)
 
 
 def _refuse(message: str) -> WorkflowError:
@@ -122,18 +139,21 @@ def _identify_zip(file) -> FileType:
             entries = package.infolist()
             if not entries:
                 raise damaged
+            if len(entries) > MAX_ENTRIES:
+                raise _refuse(TOO_LARGE_TO_CHECK)
+            if len({entry.filename for entry in entries}) != len(entries):
+                # Two entries of one name: readers disagree on which is the real one.
+                raise damaged
             if any(entry.flag_bits & 0x1 for entry in entries):
                 raise _refuse(
                     "The selected file is password-protected. Save it without a password, "
                     "then upload it again"
                 )
-            if sum(entry.file_size for entry in entries) > MAX_UNZIPPED_SIZE:
-                raise _refuse(
-                    "The selected file is too large to check. Save it as a PDF, or split it "
-                    "into smaller files"
-                )
-            if package.testzip() is not None:
-                raise damaged
+            if sum(entry.file_size for entry in entries) > MAX_UNZIPPED_SIZE or any(
+                _too_packed(entry.file_size, entry.compress_size) for entry in entries
+            ):
+                raise _refuse(TOO_LARGE_TO_CHECK)
+            _inflate_all(package, entries)
             found = _odf_type(package, entries) or _ooxml_type(package)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError):
         raise damaged from None
@@ -143,6 +163,29 @@ def _identify_zip(file) -> FileType:
     if found is None:
         raise _refuse(NOT_ACCEPTED)
     return found
+
+
+def _too_packed(inflated: int, compressed: int) -> bool:
+    return inflated > _RATIO_FLOOR and inflated > MAX_COMPRESSION_RATIO * max(compressed, 1)
+
+
+def _inflate_all(package: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+    """Inflate every entry in chunks, checking each one's CRC, and stop at the first byte past
+    what the entry declared, past ``MAX_UNZIPPED_SIZE`` in all, or past the ratio: the sizes a
+    central directory declares are the sender's word, and this does not take it."""
+    budget = MAX_UNZIPPED_SIZE
+    for entry in entries:
+        inflated = 0
+        with package.open(entry) as stream:
+            while chunk := stream.read(_CHUNK):
+                inflated += len(chunk)
+                budget -= len(chunk)
+                if (
+                    inflated > entry.file_size
+                    or budget < 0
+                    or _too_packed(inflated, entry.compress_size)
+                ):
+                    raise _refuse(TOO_LARGE_TO_CHECK)
 
 
 def _read_part(package: zipfile.ZipFile, name: str) -> bytes | None:
@@ -163,7 +206,7 @@ def _odf_type(package: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> FileT
     if found is None:
         return None
     names = package.namelist()
-    if "content.xml" not in names:
+    if not ("META-INF/manifest.xml" in names and _starts_as_xml(package, "content.xml")):
         raise _refuse(NOT_ACCEPTED)
     if any(name.startswith(("Basic/", "Scripts/")) for name in names):
         raise _refuse(
@@ -191,30 +234,61 @@ def _ooxml_type(package: zipfile.ZipFile) -> FileType | None:
             "The selected file contains macros. Save it as DOCX or XLSX (not DOCM or XLSM), "
             "then upload it again"
         )
-    for part_name, content_type in _overrides(content_types):
+    # The package's root relationships name its main part; Word and Excel open nothing else.
+    main_parts = {
+        target.lstrip("/")
+        for kind, target in _elements(
+            _read_part(package, "_rels/.rels"), "Relationship", "Type", "Target"
+        )
+        if kind in _OFFICE_DOCUMENT
+    }
+    for part_name, content_type in _elements(content_types, "Override", "PartName", "ContentType"):
         found = _OOXML_MAIN_PARTS.get(content_type)
-        if found is not None and part_name.lstrip("/") in names:
+        part_name = part_name.lstrip("/")
+        if (
+            found is not None
+            and part_name in names
+            and part_name in main_parts
+            and _starts_as_xml(package, part_name)
+        ):
             return found
     return None
 
 
-def _overrides(content_types: bytes) -> list[tuple[str, str]]:
-    """The ``(PartName, ContentType)`` pairs of ``[Content_Types].xml``.
+# Transitional OOXML (what Office saves by default) and Strict OOXML name the relationship apart.
+_OFFICE_DOCUMENT = {
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+}
 
-    OOXML forbids a DTD there, so a file that has one is not parsed at all (which also keeps
-    entity-expansion tricks away from the XML parser).
+
+def _elements(xml: bytes | None, tag: str, *attributes: str) -> list[tuple[str, ...]]:
+    """The ``attributes`` of each ``tag`` child of the root of a small package part.
+
+    OOXML forbids a DTD in its package parts, so a part that has one is not parsed at all (which
+    also keeps entity-expansion tricks away from the XML parser).
     """
-    if b"<!DOCTYPE" in content_types.upper():
+    if xml is None or b"<!DOCTYPE" in xml.upper():
         return []
     try:
-        root = ElementTree.fromstring(content_types)
+        root = ElementTree.fromstring(xml)
     except ElementTree.ParseError:
         return []
     return [
-        (element.get("PartName", ""), element.get("ContentType", ""))
+        tuple(element.get(attribute, "") for attribute in attributes)
         for element in root
-        if element.tag.rsplit("}", 1)[-1] == "Override"
+        if element.tag.rsplit("}", 1)[-1] == tag
     ]
+
+
+def _starts_as_xml(package: zipfile.ZipFile, name: str) -> bool:
+    """Whether the part exists and begins as an XML document does (its body may be large)."""
+    try:
+        with package.open(name) as stream:
+            head = stream.read(256)
+    except KeyError:
+        return False
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 def _digest(file: File) -> tuple[str, int]:
@@ -237,6 +311,38 @@ def clean_name(name: str) -> str:
         stem, dot, extension = name.rpartition(".")
         name = f"{stem[: 254 - len(extension)]}.{extension}" if dot and extension else name[:255]
     return name or "document"
+
+
+def check_name(name: str) -> str:
+    """The name a file is shown under, or ``WorkflowError`` when the name itself is a trick.
+
+    Browsers send only a file's own name; folders, a parent-folder ``..``, control characters
+    (a NUL ends a name early in C, U+202E turns ``fdp.exe`` into ``exe.pdf`` on screen) or a
+    name of dots come from a tool that is probing, and are refused rather than quietly mended.
+    The file is stored under a random name whatever this one says.
+    """
+    name = name or ""
+    if "/" in name or "\\" in name:
+        raise _refuse(
+            "The selected file's name must not include a folder. Rename the file, then upload "
+            "it again"
+        )
+    if any(unicodedata.category(c)[0] == "C" for c in name):
+        raise _refuse(
+            "The selected file's name must not include control characters. Rename the file, "
+            "then upload it again"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise _refuse(
+            f"The selected file's name must be {MAX_NAME_LENGTH} characters or fewer. Rename "
+            "the file, then upload it again"
+        )
+    if not any(c.isalnum() for c in name):
+        raise _refuse(
+            "The selected file's name must include letters or numbers. Rename the file, then "
+            "upload it again"
+        )
+    return clean_name(name)
 
 
 def file_type(content_type: str) -> FileType | None:
@@ -265,8 +371,9 @@ def document_upload(*, bid: Bid, file: File, kind: str, by: User) -> Document:
     """Attach a file to a draft bid; only the lead force's office may.
 
     The file must be a PDF, DOCX, XLSX, ODT or ODS of at most 20 MB, judged by its content
-    (see ``identify``). It is stored under a random name with its SHA-256, size and the
-    content type found, and the name it was uploaded with is kept for display and download.
+    (see ``identify``), under a plain name (see ``check_name``). It is stored under a random
+    name with its SHA-256, size and the content type found, and the name it was uploaded with
+    is kept for display and download.
     """
     bid = _locked_bid(bid)
     require(
@@ -275,12 +382,13 @@ def document_upload(*, bid: Bid, file: File, kind: str, by: User) -> Document:
     )
     if kind not in Document.Kind.values:
         raise WorkflowError("Select what kind of document it is", code="invalid_kind")
+    original_name = check_name(file.name)
     found = identify(file)
     sha256, size = _digest(file)
     document = Document(
         bid=bid,
         kind=kind,
-        original_name=clean_name(file.name),
+        original_name=original_name,
         content_type=found.content_type,
         size=size,
         sha256=sha256,

@@ -314,6 +314,16 @@ class _Plan:
 
     def _parse(self, row: _Row) -> _Row:
         values = row.values
+        # A NUL is never meant (a damaged export leaves it) and PostgreSQL cannot store or even
+        # compare text holding one, so such a row is refused before anything looks it up.
+        with_nul = [name for name in COLUMNS if "\x00" in values[name]]
+        if with_nul:
+            self.bad(
+                row,
+                f"{_quoted(with_nul)} contain{'s' if len(with_nul) == 1 else ''} a null "
+                "character, which a damaged export leaves behind: remove it.",
+            )
+            return row
         for name, what in _WHAT.items():
             if not values[name]:
                 self.bad(row, f"enter {what}.")

@@ -46,4 +46,8 @@ class DocumentUploadForm(forms.Form):
                 f"The selected file must be smaller than {documents.MAX_SIZE_LABEL}",
                 code="too_large",
             )
+        try:
+            documents.check_name(file.name)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.messages, code="invalid_name") from None
         return file

@@ -426,7 +426,8 @@ class PastDateField(forms.Field):
             raise self._error("must include a year with 4 numbers, like 2027", parts=["year"])
         try:
             date = datetime.date(int(year), int(month), int(day))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
+            # OverflowError: a month or day past what a C int holds, such as 2147483648.
             raise self._error("must be a real date, like 27 3 2027") from None
         if date > timezone.localdate():
             raise self._error("must be today or in the past")

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before anything that reads the session or the user: a database outage answers 503.
     "fundtracker.middleware.DatabaseUnavailableMiddleware",
+    # No view may hand PostgreSQL a NUL from the address.
+    "fundtracker.middleware.RefuseNulInPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
