@@ -108,10 +108,13 @@ def manage(*args: str, settings: str = "fundtracker.settings.dev", capture=False
         [PY, "manage.py", *args],
         cwd=ROOT,
         env=env_for(settings, **extra),
-        check=True,
         text=True,
         capture_output=capture,
     )
+    if result.returncode:
+        # A captured command's error would otherwise vanish with its output.
+        sys.stderr.write(result.stderr or "")
+        raise subprocess.CalledProcessError(result.returncode, ["manage.py", *args[:1]])
     return result.stdout if capture else None
 
 
@@ -474,6 +477,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.contrib.auth.models import User
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 pages = json.loads(open(PAGES_FILE).read())
 analyst = User.objects.get(username="analyst")
@@ -509,6 +514,11 @@ for name, path, signed_in, timed in pages:
     client = Client(HTTP_HOST="localhost")
     if signed_in:
         client.force_login(analyst)
+        # The session has passed the second factor, as the load test's session has.
+        session = client.session
+        device = TOTPDevice.objects.filter(user=analyst).first()
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     cache.clear()
     client.get(path, secure=True)  # load code paths and caches of Python objects
     cache.clear()
