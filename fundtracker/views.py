@@ -1,5 +1,7 @@
 """Pages that belong to the service as a whole: home, health check and error pages."""
 
+import sys
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError
@@ -10,7 +12,11 @@ from django.views.decorators.http import require_safe
 
 from bids.models import Envelope, FundingRound, Tranche
 from fundtracker.cache import cache_public
-from fundtracker.middleware import RETRY_AFTER_SECONDS
+from fundtracker.middleware import (
+    RETRY_AFTER_SECONDS,
+    is_database_unavailable,
+    unavailable_response,
+)
 
 # The first Police Transformation Fund round, the one the public record reports most.
 FIRST_PTF_YEAR = 2016
@@ -78,4 +84,9 @@ def page_not_found(request, exception=None):
 
 @login_not_required
 def server_error(request):
+    # Django calls this while handling the exception, so it is still in flight. An outage met
+    # before any view ran (a middleware loading the session's user or checking the second
+    # factor) is not an error in the service: answer it as the view's own would be, 503.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
     return render(request, "500.html", status=500)

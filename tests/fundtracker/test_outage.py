@@ -123,6 +123,20 @@ def test_signed_in_page_answers_503_when_the_session_cannot_be_read(outage_clien
 
 
 @pytest.mark.django_db
+def test_an_outage_met_by_the_account_middleware_answers_503(outage_client, analyst, settings):
+    # With production's idle sign-out and second factor on, their middleware read the session
+    # and the user before any view runs, where no view's error handling reaches.
+    settings.FUNDTRACKER_SESSION_IDLE_TIMEOUT = 30 * 60
+    settings.FUNDTRACKER_OTP_REQUIRED = True
+    outage_client.force_login(analyst)
+
+    with database_down():
+        response = outage_client.get("/review/")
+
+    assert_plain_unavailable_page(response)
+
+
+@pytest.mark.django_db
 def test_api_answers_503_in_json(outage_client):
     with database_down():
         response = outage_client.get("/api/v1/awards/")
