@@ -15,11 +15,12 @@ reused, so the service recovers by itself once the database is back.
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
 from bids import api
+from fundtracker.outage import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -27,21 +28,6 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
 API_PREFIX = "/api/"
 API_MESSAGE = "The service cannot reach its database just now. Try again in a minute."
-
-
-def is_database_unavailable(exception: BaseException | None) -> bool:
-    """Whether ``exception`` says the database could not do the work now, rather than that the
-    code asked for something wrong: connection refused or lost, the server shutting down or
-    starting up, a statement cancelled. Trying again later is the right advice for all of them.
-    """
-    if isinstance(exception, OperationalError | InterfaceError):
-        return True
-    # psycopg2 reports some connections lost mid-conversation as a plain DatabaseError
-    # ("server closed the connection unexpectedly", "error with status PGRES_TUPLES_OK and no
-    # message from the libpq"): the server never answered, so the error has no SQLSTATE, which
-    # an error in the query itself always has.
-    cause = getattr(exception, "__cause__", None)
-    return type(exception) is DatabaseError and getattr(cause, "pgcode", "") is None
 
 
 def unavailable_response(request) -> HttpResponse:

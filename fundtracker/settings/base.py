@@ -225,7 +225,8 @@ SERVICE_NAME = "Police funding tracker"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"outage": {"()": "fundtracker.outage.OutageLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["outage"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every PDF at INFO.
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},

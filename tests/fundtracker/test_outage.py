@@ -6,6 +6,8 @@ query raises the error psycopg2 raises when PostgreSQL restarts under a connecti
 """
 
 import json
+import logging
+import sys
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -19,6 +21,7 @@ from django.utils.functional import SimpleLazyObject
 from bids import services
 from bids.models import BidEvent, Review, Score, SpendReturn
 from fundtracker.middleware import RETRY_AFTER_SECONDS, unavailable_response
+from fundtracker.outage import OutageLogFilter
 from tests.factories import (
     AwardFactory,
     BidFactory,
@@ -274,3 +277,25 @@ def test_review_submission_cut_short_leaves_the_draft_as_it_was(outage_client, a
         (fit.pk, 2)
     ]
     assert BidEvent.objects.count() == events
+
+
+def test_an_outage_is_logged_in_one_line_and_other_errors_with_their_traceback():
+    def record(error):
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord(
+                "django.request", logging.ERROR, __file__, 1, "%s: %s",
+                ("Service Unavailable", "/review/"), sys.exc_info(),
+            )  # fmt: skip
+
+    outage = record(OperationalError(TERMINATED))
+    outage.status_code = 503
+    assert OutageLogFilter().filter(outage)
+    assert outage.exc_info is None
+    assert outage.getMessage().startswith("Service Unavailable: /review/ (database unavailable:")
+
+    fault = record(ValueError("a bug"))
+    fault.status_code = 500
+    assert OutageLogFilter().filter(fault)
+    assert fault.exc_info is not None
