@@ -234,6 +234,11 @@ def bid_moderate(
     """With every assigned review in, an analyst records the moderated score and the outcome."""
     bid = lock_bid(bid)
     require(permissions.is_analyst(by), "Only analysts can moderate.")
+    # A declared conflict keeps the analyst out of the outcome, not only out of the scoring.
+    require(
+        not bid.reviews.filter(reviewer=by, has_conflict=True).exists(),
+        "You declared a conflict of interest on this bid, so another analyst must moderate it.",
+    )
     expect_status(bid, [Status.UNDER_REVIEW], "moderate")
     reviews = bid.reviews.active()
     if not reviews.exists():

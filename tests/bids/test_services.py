@@ -409,6 +409,20 @@ def test_bid_moderate_ignores_conflicted_reviews(analyst, second_analyst):
     assert bid.status == S.NOT_RECOMMENDED
 
 
+def test_an_analyst_who_declared_a_conflict_cannot_moderate(analyst, second_analyst):
+    bid = _reviewed_bid(analyst)
+    conflicted = ReviewFactory(bid=bid, reviewer=second_analyst)
+    services.review_declare_conflict(
+        review=conflicted, has_conflict=True, details="My brother leads it", by=second_analyst
+    )
+    with pytest.raises(PermissionDenied, match="declared a conflict of interest"):
+        services.bid_moderate(
+            bid=bid, moderated_score=Decimal(90), recommended=True, reason="x", by=second_analyst
+        )
+    bid.refresh_from_db()
+    assert bid.status == S.UNDER_REVIEW
+
+
 def test_bid_moderate_refuses_without_reviews(analyst):
     with pytest.raises(WorkflowError, match="No reviewer"):
         services.bid_moderate(
