@@ -1,4 +1,4 @@
-"""Bid events are append-only in the database too (docs/decisions/0020-security-tests.md).
+"""Bid events are append-only in the database too (docs/decisions/0019-security-tests.md).
 
 The model and its QuerySet refuse to change or delete an event; on PostgreSQL a row trigger
 refuses a plain ``UPDATE`` or ``DELETE`` on the table as well, whoever sends it (a script, a
