@@ -36,8 +36,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from django_command import Project
+
 ROOT = Path(__file__).resolve().parent.parent
-PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -89,39 +90,8 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def env_for(settings: str, **extra) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings,
-        DATABASE_URL=DATABASE_URL,
-        SECRET_KEY="benchmark-only-secret-key-not-for-production-0123456789",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        CONN_MAX_AGE="600",
-        LOG_LEVEL="WARNING",
-    )
-    env.update(extra)
-    return env
-
-
-def manage(*args: str, settings: str = "fundtracker.settings.dev", capture=False, **extra):
-    result = subprocess.run(
-        [PY, "manage.py", *args],
-        cwd=ROOT,
-        env=env_for(settings, **extra),
-        text=True,
-        capture_output=capture,
-    )
-    if result.returncode:
-        # A captured command's error would otherwise vanish with its output.
-        sys.stderr.write(result.stderr or "")
-        raise subprocess.CalledProcessError(result.returncode, ["manage.py", *args[:1]])
-    return result.stdout if capture else None
-
-
-def shell(code: str, **kwargs) -> str:
-    """The last line a ``manage.py shell -c`` snippet prints."""
-    output = manage("shell", "-v", "0", "-c", code, capture=True, **kwargs)
-    return output.strip().splitlines()[-1]
+PROJECT = Project(DATABASE_URL, "benchmark-only-secret-key-not-for-production-0123456789")
+env_for, manage, shell = PROJECT.env, PROJECT.manage, PROJECT.shell
 
 
 # --------------------------------------------------------------------------- set-up

@@ -54,8 +54,9 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from django_command import Project
+
 ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PORT = int(os.environ.get("SOAK_PORT", "8766"))
 PG_PORT = int(os.environ.get("SOAK_PG_PORT", "55432"))
@@ -88,36 +89,8 @@ def log(message: str) -> None:
     print(f"[soak {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def env_for(settings: str, **extra) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings,
-        DATABASE_URL=DATABASE_URL,
-        SECRET_KEY="soak-test-only-secret-key-not-for-production-0123456789abcdef",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        CONN_MAX_AGE="600",
-        LOG_LEVEL="WARNING",
-    )
-    env.update(extra)
-    return env
-
-
-def manage(*args: str, settings: str = "fundtracker.settings.dev", capture=False, **extra):
-    result = subprocess.run(
-        [PY, "manage.py", *args],
-        cwd=ROOT,
-        env=env_for(settings, **extra),
-        check=True,
-        text=True,
-        capture_output=capture,
-    )
-    return result.stdout if capture else None
-
-
-def shell(code: str, **kwargs) -> str:
-    """The last line a ``manage.py shell -c`` snippet prints."""
-    output = manage("shell", "-v", "0", "-c", code, capture=True, **kwargs)
-    return output.strip().splitlines()[-1]
+PROJECT = Project(DATABASE_URL, "soak-test-only-secret-key-not-for-production-0123456789abcdef")
+env_for, manage, shell = PROJECT.env, PROJECT.manage, PROJECT.shell
 
 
 # --------------------------------------------------------------------------- PostgreSQL
