@@ -17,10 +17,19 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from bids.models import Award, AwardShare, Bid, Envelope, SpendCategory, Tranche
+from bids.models import (
+    AllocationCell,
+    Award,
+    AwardShare,
+    Bid,
+    Envelope,
+    FundingRound,
+    SpendCategory,
+    Tranche,
+)
 from forces.models import Collaboration, Force, Region
 from fundtracker.money import PENNY, ZERO, to_money
 
@@ -170,7 +179,8 @@ class ForceRow:
 
 def with_award_counts(forces):
     """``awards_led`` and ``awards_partnered``: published awards each force leads, and those it
-    joins as a partner force, counted in the same query as the forces."""
+    joins as a partner force, counted in the same query as the forces. For one force; a list of
+    forces takes ``award_counts`` (two grouped passes rather than two subqueries a force)."""
     published = Award.objects.published().order_by()
     led = (
         published.filter(bid__lead_force=OuterRef("pk"))
@@ -191,15 +201,87 @@ def with_award_counts(forces):
     )
 
 
+def award_counts(forces) -> tuple[dict[int, int], dict[int, int]]:
+    """Published awards led, and joined as a partner, by each of ``forces`` (a QuerySet):
+    one query of two grouped passes, whatever the number of forces."""
+    published = Award.objects.published().order_by()
+    ids = forces.values("pk")
+
+    def by(path: str, role: int):
+        return (
+            published.filter(**{f"{path}__in": ids})
+            .annotate(force=F(path), role=Value(role))
+            .values_list("force", "role")
+            .annotate(n=Count("pk"))
+        )
+
+    led, partnered = {}, {}
+    for force, role, n in by("bid__lead_force", 0).union(by("bid__partner_forces", 1), all=True):
+        (partnered if role else led)[force] = n
+    return led, partnered
+
+
+MONEY_NAMES = ("allocated", "paid", "spent")
+
+
+def _force_money(forces) -> dict[int, dict[str, Decimal]]:
+    """Each force's exact share of published money (``allocated``, ``paid``, ``spent``, to six
+    places), summed from the summary table rather than by splitting every tranche."""
+    cells = AllocationCell.objects.filter(
+        round__in=FundingRound.objects.published(), force__in=forces.values("pk")
+    )
+    return {
+        row.pop("force"): row
+        for row in cells.values("force")
+        .annotate(**{name: Sum(name) for name in MONEY_NAMES})
+        .order_by()
+    }
+
+
+def _rows(forces, money: dict, counts: tuple[dict, dict]) -> list[ForceRow]:
+    led, partnered = counts
+    return [
+        ForceRow(
+            force, Money.of(money.get(force.pk)), led.get(force.pk, 0), partnered.get(force.pk, 0)
+        )
+        for force in forces
+    ]
+
+
+def sum_money(money: dict, keys: Iterable[int]) -> Money:
+    """The exact parts of ``keys`` added up, then rounded to the penny once."""
+    return Money(
+        *(
+            to_money(sum((money[key][name] for key in keys if key in money), ZERO))
+            for name in MONEY_NAMES
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ForceTable:
+    """The rows of a list of forces and the exact money behind them, for totals of any subset
+    that add up to the penny."""
+
+    rows: list[ForceRow]
+    money: dict[int, dict[str, Decimal]]
+
+    def total(self, rows: Iterable[ForceRow] | None = None) -> Money:
+        rows = self.rows if rows is None else rows
+        return sum_money(self.money, [row.force.pk for row in rows])
+
+
+def force_table(forces) -> ForceTable:
+    """One row a force, with its share-attributed money and award counts: four queries for
+    any number of forces."""
+    forces = forces.select_related("region")
+    money = _force_money(forces)
+    return ForceTable(_rows(list(forces), money, award_counts(forces)), money)
+
+
 def force_rows(forces) -> list[ForceRow]:
     """One row a force, with its share-attributed money (one grouped query for all forces)."""
-    money = {
-        row["share_force"]: Money.of(row) for row in Tranche.objects.published().totals_by("force")
-    }
-    return [
-        ForceRow(force, money.get(force.pk, Money()), force.awards_led, force.awards_partnered)
-        for force in with_award_counts(forces.select_related("region"))
-    ]
+    return force_table(forces).rows
 
 
 def force_tranches(force: Force):
@@ -327,14 +409,7 @@ def region_tranches(region: Region):
 
 def region_force_rows(region: Region) -> list[ForceRow]:
     """The region's forces with their money (adding up to the region's total)."""
-    money = {
-        row["share_force"]: Money.of(row) for row in region_tranches(region).totals_by("force")
-    }
-    forces = with_award_counts(region.forces.select_related("region").order_by("name"))
-    return [
-        ForceRow(force, money.get(force.pk, Money()), force.awards_led, force.awards_partnered)
-        for force in forces
-    ]
+    return force_rows(region.forces.order_by("name"))
 
 
 def awards_of(tranches):

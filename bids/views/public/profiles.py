@@ -74,8 +74,9 @@ class ForceListView(ProfileView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         sorting = Sorting(FORCE_COLUMNS, self.request.GET.get("sort"), default="name")
+        table = profiles.force_table(Force.objects.all())
         rows = sorting.apply(
-            profiles.force_rows(Force.objects.all()),
+            table.rows,
             FORCE_SORT_KEYS,
             tiebreak=lambda row: row.force.name.lower(),
         )
@@ -89,7 +90,7 @@ class ForceListView(ProfileView):
                         "label": label,
                         "rows": kind_rows,
                         "per_head": kind == Force.Kind.TERRITORIAL,
-                        "totals": profiles.forces_total(Force.objects.filter(kind=kind)),
+                        "totals": table.total(kind_rows),
                     }
                 )
         errors = []
@@ -100,7 +101,8 @@ class ForceListView(ProfileView):
             errors=errors,
             groups=groups,
             force_count=len(rows),
-            totals=profiles.forces_total(),
+            # Every award's shares add up to 100 %: the forces' parts add up to all the money.
+            totals=table.total(),
             sorting=sorting,
             headers=sorting.headers,
             population_years=sorted(

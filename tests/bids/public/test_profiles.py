@@ -317,6 +317,26 @@ def test_force_totals_add_up_to_the_grand_total(client, money):
     assert "Total, territorial forces £2,100,000" in text(response)
 
 
+def test_force_list_totals_round_once_not_force_by_force(client, money):
+    # £1,000.01 split 50/50: each force's part is £500.005, shown as £500.01, but the two
+    # together are still £1,000.01.
+    award = AwardFactory(
+        bid=BidFactory(round=money, approved=True, lead_force=force("surrey"), partners=["sussex"]),
+        total=D("1000.01"),
+    )
+    tranche(award, 2016, D("1000.01"))
+    AwardShareFactory(award=award, force=force("surrey"), percent=D(50))
+    AwardShareFactory(award=award, force=force("sussex"), percent=D(50))
+
+    response = client.get(reverse("public:force_list"))
+
+    rows = {row.force.slug: row for group in response.context["groups"] for row in group["rows"]}
+    assert rows["surrey"].money.allocated == rows["sussex"].money.allocated == D("500.01")
+    assert (rows["surrey"].awards_led, rows["sussex"].awards_partnered) == (1, 1)
+    assert response.context["totals"].allocated == D("2101000.01")
+    assert response.context["groups"][0]["totals"].allocated == D("2101000.01")
+
+
 def test_force_list_groups_national_forces_and_bodies_without_per_head(client, money):
     body = ForceFactory(name="College of Policing", slug="college-of-policing")
     award = AwardFactory(
@@ -800,11 +820,11 @@ def test_collaboration_awards_are_paged(client, money):
 
 # The most queries each page may make (anonymous, cache empty), whatever the number of awards.
 QUERY_PAGES = [
-    ("public:force_list", [], {}, 5),
+    ("public:force_list", [], {}, 3),
     ("public:force_detail", ["kent"], {}, 6),
     ("public:force_detail", ["surrey"], {}, 6),
     ("public:region_list", [], {}, 3),
-    ("public:region_detail", ["south-east"], {}, 11),
+    ("public:region_detail", ["south-east"], {}, 12),
     ("public:collaboration_detail", ["east-midlands-tri-force"], {}, 8),
     ("public:category_list", [], {}, 8),
     ("public:category_detail", ["digital"], {}, 7),
