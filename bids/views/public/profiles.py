@@ -123,8 +123,8 @@ class ForceDetailView(ProfileView):
         force = get_object_or_404(
             profiles.with_award_counts(Force.objects.select_related("region")), slug=kwargs["slug"]
         )
-        tranches = profiles.force_tranches(force)
-        totals = Money.of(tranches.totals())
+        cells = profiles.cells(force=force)
+        totals = profiles.money_of(cells)
         # A bid's lead force is never one of its partners: the two counts add up.
         page = profiles.page_of(
             profiles.force_awards(force),
@@ -136,7 +136,7 @@ class ForceDetailView(ProfileView):
             force=force,
             totals=totals,
             per_head=profiles.per_head(totals.allocated, force.population),
-            by_year=profiles.by_year(tranches),
+            by_year=profiles.money_by(cells, "financial_year"),
             page_obj=page,
             awards=profiles.force_award_parts(force, page.object_list),
             memberships=force.memberships.select_related("collaboration").order_by(
@@ -173,10 +173,14 @@ class RegionDetailView(ProfileView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         region = get_object_or_404(Region, slug=kwargs["slug"])
-        tranches = profiles.region_tranches(region)
-        totals = Money.of(tranches.totals())
+        cells = profiles.cells(region=region)
+        totals = profiles.money_of(cells)
         population = profiles.region_population(region)
-        page = profiles.page_of(profiles.awards_of(tranches), self.request.GET.get("page"))
+        page = profiles.page_of(
+            profiles.region_awards(region),
+            self.request.GET.get("page"),
+            profiles.region_award_count(region),
+        )
         context.update(
             breadcrumbs=[HOME, crumb("Regions", "public:region_list")],
             region=region,
@@ -184,10 +188,10 @@ class RegionDetailView(ProfileView):
             totals=totals,
             per_head=profiles.per_head(totals.allocated, population),
             force_rows=profiles.region_force_rows(region),
-            by_year=profiles.by_year(tranches),
-            by_category=profiles.by_category(tranches),
+            by_year=profiles.money_by(cells, "financial_year"),
+            by_category=profiles.by_category(cells),
             page_obj=page,
-            awards=profiles.parts_of_awards(tranches, page.object_list),
+            awards=profiles.region_award_parts(region, page.object_list),
         )
         return context
 
