@@ -307,8 +307,25 @@ def cells(**narrowing):
     ).order_by()
 
 
-def _part_sums() -> dict:
-    return {name: Sum(name) for name in MONEY_NAMES}
+def _part_sums(whole: bool = False) -> dict:
+    """Sums of the parts, or of the whole tranches (counted once, on the row that carries
+    them) when ``whole``."""
+    return {name: Sum(f"whole_{name}" if whole else name) for name in MONEY_NAMES}
+
+
+class WholeMoney:
+    """Published money of whole tranches from the summary table, narrowed by ``narrowing``
+    (``category=``), read as ``years_rows`` and ``total_row`` read a tranche QuerySet."""
+
+    def __init__(self, **narrowing):
+        self.cells = cells(**narrowing)
+
+    def totals(self) -> dict:
+        sums = self.cells.aggregate(**_part_sums(whole=True))
+        return {name: value or ZERO for name, value in sums.items()}
+
+    def totals_by(self, field: str):
+        return self.cells.values(field).annotate(**_part_sums(whole=True)).order_by(field)
 
 
 def money_of(cells) -> Money:
@@ -341,12 +358,9 @@ def award_parts(awards: Iterable[Award], **narrowing) -> dict[int, Money]:
     return {row["award"]: Money.of(row) for row in rows}
 
 
-def forces_total(forces=None) -> Money:
-    """The money of all published awards, or only ``forces``' parts of it."""
-    tranches = Tranche.objects.published()
-    if forces is not None:
-        tranches = tranches.split_by_share().filter(share_force__in=forces.values("pk"))
-    return Money.of(tranches.totals())
+def forces_total() -> Money:
+    """The money of all published awards (each tranche whole, once)."""
+    return Money.of(WholeMoney().totals())
 
 
 @dataclass(frozen=True)
@@ -444,10 +458,7 @@ class RegionRow:
 
 def region_rows() -> list[RegionRow]:
     """Every region with its number of forces, population and share-attributed money."""
-    money = {
-        row["share_region"]: Money.of(row)
-        for row in Tranche.objects.published().totals_by("region")
-    }
+    money = dict(money_by(cells(), "region"))
     regions = Region.objects.annotate(
         force_count=Count("forces"), population=Sum("forces__population")
     )
@@ -571,15 +582,9 @@ def category_rows() -> list[CategoryRow]:
     """Every spend category with what was set aside, allocated and spent, and its number of
     published awards; awards without a category last, when there are any."""
     set_aside = {row["category"]: row for row in Envelope.objects.published().totals_by("category")}
-    money = {
-        row["award__bid__spend_category"]: row
-        for row in Tranche.objects.published().totals_by("category")
-    }
+    money = {row["category"]: row for row in WholeMoney().totals_by("category")}
     counts = dict(
-        Award.objects.published()
-        .order_by()
-        .values_list("bid__spend_category")
-        .annotate(n=Count("pk"))
+        _published_awards_summary().values_list("category").annotate(n=Count("pk")).order_by()
     )
     rows = [
         CategoryRow(
@@ -593,6 +598,11 @@ def category_rows() -> list[CategoryRow]:
     if None in money:
         rows.append(CategoryRow(ZERO, Money.of(money[None]), awards=counts.get(None, 0)))
     return rows
+
+
+def _published_awards_summary():
+    """One summary row for each published award (the one that carries it whole)."""
+    return SummaryPart.objects.filter(whole=True, round__in=FundingRound.objects.published())
 
 
 def years_rows(envelopes, tranches) -> list[CategoryRow]:
@@ -636,8 +646,8 @@ def category_awards(category: SpendCategory):
 
 
 def category_award_count(category: SpendCategory) -> int:
-    """How many published awards the category has, counted without summing their money."""
-    return Award.objects.published().filter(bid__spend_category=category).count()
+    """How many published awards the category has, counted from the summary rows."""
+    return _published_awards_summary().filter(category=category).count()
 
 
 # --------------------------------------------------------------------------- awards

@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 
 from bids import profiles
 from bids.filters import AllocationFilter
-from bids.models import Award, Envelope, SpendCategory, Tranche
+from bids.models import Award, Envelope, SpendCategory
 from bids.profiles import Column, Money, Sorting, date_column, money_column
 from forces.models import Collaboration, Force, Region
 from fundtracker.cache import cache_public
@@ -233,7 +233,7 @@ class CategoryListView(ProfileView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         envelopes = Envelope.objects.published()
-        tranches = Tranche.objects.published()
+        tranches = profiles.WholeMoney()
         context.update(
             breadcrumbs=[HOME],
             rows=profiles.category_rows(),
@@ -253,7 +253,7 @@ class CategoryDetailView(ProfileView):
         context = super().get_context_data(**kwargs)
         category = get_object_or_404(SpendCategory, slug=kwargs["slug"])
         envelopes = Envelope.objects.published().filter(category=category)
-        tranches = Tranche.objects.published().filter(award__bid__spend_category=category)
+        tranches = profiles.WholeMoney(category=category)
         page = profiles.page_of(
             profiles.category_awards(category),
             self.request.GET.get("page"),
