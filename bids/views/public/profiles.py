@@ -6,13 +6,13 @@ filter value or sort column) answers 400 with an error summary, never a 500.
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.text import slugify
 from django.views.generic import TemplateView
 
 from bids import profiles
+from bids.allocations import Dashboard
 from bids.filters import AllocationFilter
 from bids.models import Award, Envelope, SpendCategory
 from bids.profiles import Column, Money, Sorting, date_column, money_column
@@ -286,7 +286,6 @@ AWARD_ORDER = {
     "decided": ["decided_at", "bid__reference"],
     "allocated": ["allocated", "bid__reference"],
 }
-AWARDS_PER_PAGE = profiles.AWARDS_PER_PAGE
 # The allocation filters as the page names them: (label, what an unknown value is not).
 FILTER_LABELS = {
     "fund": ("Fund", "a fund"),
@@ -357,14 +356,21 @@ class AwardListView(ProfileView):
             return context
         tranches = filterset.qs
         awards = profiles.award_list(tranches)
-        if query:
-            awards = awards.matching(query)
-            tranches = tranches.filter(award__in=awards.values("pk"))
         order = AWARD_ORDER[sorting.key]
         if sorting.descending:
             order = [f"-{order[0]}", *order[1:]]
-        page = Paginator(awards.order_by(*order), AWARDS_PER_PAGE).get_page(params.get("page"))
-        context.update(page_obj=page, awards=page.object_list, totals=Money.of(tranches.totals()))
+        if query:
+            awards = awards.matching(query)
+            count = None
+            totals = Money.of(tranches.filter(award__in=awards.values("pk")).totals())
+        else:
+            # Without a search, the count and the totals are those of the dashboard under the
+            # same filters, read from the money summaries rather than every tranche.
+            dashboard = Dashboard(filterset)
+            count = dashboard.award_count
+            totals = Money.of(dashboard.totals())
+        page = profiles.page_of(awards.order_by(*order), params.get("page"), count)
+        context.update(page_obj=page, awards=page.object_list, totals=totals)
         return context
 
 

@@ -829,8 +829,8 @@ QUERY_PAGES = [
     ("public:collaboration_detail", ["east-midlands-tri-force"], {}, 9),
     ("public:category_list", [], {}, 8),
     ("public:category_detail", ["digital"], {}, 8),
-    ("public:award_list", [], {}, 10),
-    ("public:award_list", [], {"force": "kent", "financial_year": "2016", "q": "plan"}, 12),
+    ("public:award_list", [], {}, 11),
+    ("public:award_list", [], {"force": "kent", "financial_year": "2016", "q": "plan"}, 13),
     ("public:award_detail", ["PTF-2016-0100"], {}, 6),
 ]
 
