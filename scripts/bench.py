@@ -126,7 +126,7 @@ def ensure_database() -> dict:
     bids = int(shell("from bids.models import Bid; print(Bid.objects.count())"))
     seeded = None
     if bids < MIN_BIDS:
-        log(f"seeding --scale {SCALE} (about 7 minutes on this machine)")
+        log(f"seeding --scale {SCALE} (about 4 minutes on this machine)")
         seed_started = time.monotonic()
         manage("seed_demo", "--scale", str(SCALE), "--force")
         seeded = time.monotonic() - seed_started
