@@ -44,6 +44,9 @@ def render(template: Template, **context) -> str:
 
 
 def pages_text(document: bytes, tmp_path) -> list[str]:
+    """The text of each page, as pdftotext lays it out, spaces collapsed."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
     path = tmp_path / "document.pdf"
     path.write_bytes(document)
     out = subprocess.run(

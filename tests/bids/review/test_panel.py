@@ -8,8 +8,6 @@ import csv
 import html as htmllib
 import io
 import re
-import shutil
-import subprocess
 import threading
 from decimal import Decimal
 
@@ -44,6 +42,7 @@ from tests.factories import (
     category,
     force,
 )
+from tests.fundtracker.test_pdf import pages_text
 
 pytestmark = pytest.mark.django_db
 
@@ -61,14 +60,7 @@ def text(response) -> str:
 
 
 def pdf_text(pdf: bytes, tmp_path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "pack.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return re.sub(r"\s+", " ", out)
+    return " ".join(pages_text(pdf, tmp_path))
 
 
 @pytest.fixture
@@ -821,18 +813,6 @@ def test_a_pack_is_laid_out_again_only_when_what_it_shows_changes(
     assert len(laid_out) == 3
 
 
-def pdf_pages(pdf: bytes, tmp_path) -> list[str]:
-    """The text of each page, spaces collapsed."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "pack.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return [re.sub(r"\s+", " ", page).strip() for page in out.split("\f")[:-1]]
-
-
 def test_a_pack_laid_out_in_parts_keeps_every_bid_in_rank_order_and_numbers_its_pages(
     client, analyst, second_analyst, funding_round, tmp_path
 ):
@@ -843,7 +823,7 @@ def test_a_pack_laid_out_in_parts_keeps_every_bid_in_rank_order_and_numbers_its_
 
     response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
 
-    pages = pdf_pages(response.content, tmp_path)
+    pages = pages_text(response.content, tmp_path)
 
     total = len(pages)
     footer = "PTF 2016/17 round 1 · Digital · panel pack produced"
@@ -871,13 +851,13 @@ def test_a_bid_moderated_into_the_pack_is_in_the_next_download(
     review(late, second_analyst, [4, 8])
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])
-    before = pdf_pages(client.get(url).content, tmp_path)
+    before = pages_text(client.get(url).content, tmp_path)
 
     client.post(
         reverse("review:moderate", args=[late.reference]),
         {"moderated_score": "90", "outcome": "recommended", "reason": "Best value of the call."},
     )
-    after = pdf_pages(client.get(url).content, tmp_path)
+    after = pages_text(client.get(url).content, tmp_path)
 
     assert len(after) == len(before) + 1
     assert "Late moderated bid" not in " ".join(before)
