@@ -450,8 +450,11 @@ for _name, _url in ADMIN_SAMPLES.items():
 def _html_only_pdfs():
     """PDF pages render their templates as ever (a template error is still a 500 here) but
     skip WeasyPrint's layout, which costs most of a second a page and decides nothing about
-    who may see what; the PDF tests of each workspace check the layout."""
+    who may see what; the PDF tests of each workspace check the layout. The panel pack, laid out
+    in parts and joined, is its parts' HTML one after the other."""
     import weasyprint
+
+    from bids.views.review import panel
 
     class HtmlOnly:
         def __init__(self, string, **kwargs):
@@ -460,8 +463,12 @@ def _html_only_pdfs():
         def write_pdf(self):
             return b"%PDF-1.7\n" + self.string.encode()
 
+    def parts_only(parts, *, footer, request=None):
+        return b"%PDF-1.7\n" + "".join([*parts, footer]).encode()
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(weasyprint, "HTML", HtmlOnly)
+        patch.setattr(panel, "html_parts_to_pdf", parts_only)
         yield
 
 

@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
@@ -49,7 +50,7 @@ from bids.models import (
 )
 from bids.views.review.base import AnalystMixin, ApproverMixin, CaseworkerMixin, ReviewBidMixin
 from fundtracker.money import ZERO, format_gbp
-from fundtracker.pdf import html_to_pdf
+from fundtracker.pdf import html_parts_to_pdf
 from fundtracker.years import fy_label
 
 Status = Bid.Status
@@ -746,6 +747,9 @@ def criterion_text(row: CriterionRow) -> str:
 
 
 PANEL_PACK_TEMPLATE = "pdf/panel_pack.html"
+# Runs short enough that the workers laying out a pack finish close together, long enough that
+# what each part costs of itself (its styles, fonts and file) stays small.
+PANEL_PACK_BIDS_PER_PART = 20
 PANEL_PACK_CACHE_SECONDS = 60 * 60
 
 
@@ -757,56 +761,78 @@ class PanelPackView(FundingLineDownloadMixin, View):
 
     def download(self):
         funding_round = self.funding_round
-        criteria = list(Criterion.objects.filter(round=funding_round))
-        pages = []
-        for row in self.result.rows:
-            bid = row.item
-            sheet = moderation_sheet(criteria, bid.panel_reviews)
-            partners = [force.name for force in bid.partner_forces.all()]
-            moderation = Moderation.from_event(next(iter(bid.moderations), None), bid)
-            pages.append(
-                {
-                    "row": row,
-                    "bid": bid,
-                    "sheet": sheet,
-                    "moderation": moderation,
-                    # Written out here rather than in the template: two hundred bids' pages of
-                    # loops and filters would take longer to render than the queries to run.
-                    "lead": bid.lead_force.name
-                    + (f", with {', '.join(partners)}" if partners else ""),
-                    "profile": "; ".join(
-                        f"{fy_label(line.financial_year)} {format_gbp(line.amount)}"
-                        for line in bid.funding_lines.all()
-                    ),
-                    "moderated": moderated_text(bid, moderation),
-                    "criteria": [criterion_text(criterion) for criterion in sheet.rows],
-                    "verdicts": "\n".join(
-                        f"{person(review.reviewer)}: {'–' if total is None else total} out of "
-                        f"100, {review.get_recommendation_display().lower()}."
-                        + (f" {review.comments}" if review.comments else "")
-                        for review, total in zip(sheet.reviews, sheet.totals, strict=True)
-                    ),
-                }
-            )
+        generated_at = timezone.localdate()
         context = {
             **self.funding_line_context(),
             "funding_round": funding_round,
-            "pages": pages,
-            "generated_at": timezone.localdate(),
+            "generated_at": generated_at,
+            "footer": f"{funding_round.fund.code} {funding_round.name} · {self.category.name}"
+            f" · panel pack produced {date_format(generated_at, 'j F Y')}"
+            " · Official – sensitive: not for publication",
         }
-        # Laying out a pack takes WeasyPrint tens of milliseconds a bid, and a panel's members
-        # download the same pack: the PDF is kept under a digest of its HTML, so any change to
-        # what it shows makes a new one.
-        html = render_to_string(PANEL_PACK_TEMPLATE, context, request=self.request)
-        key = f"panel-pack:{hashlib.sha256(html.encode()).hexdigest()}"
+        parts = list(self.parts(context))
+        footer = self.render_part(context, "footer")
+        # A panel's members download the same pack: the PDF is kept under a digest of its HTML,
+        # so any change to what it shows makes a new one.
+        digest = hashlib.sha256()
+        for html in [footer, *parts]:
+            digest.update(html.encode())
+            digest.update(b"\0")
+        key = f"panel-pack:{digest.hexdigest()}"
         pdf = cache.get(key)
         if pdf is None:
-            pdf = html_to_pdf(html, request=self.request)
+            pdf = html_parts_to_pdf(parts, footer=footer, request=self.request)
             cache.set(key, pdf, PANEL_PACK_CACHE_SECONDS)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{self.filename("pdf")}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+    def render_part(self, context: dict, part: str, **extra) -> str:
+        return render_to_string(
+            PANEL_PACK_TEMPLATE, {**context, "part": part, **extra}, request=self.request
+        )
+
+    def parts(self, context: dict):
+        """The HTML of the pack's parts, laid out side by side: the cover, the ranked list, then
+        the bids' pages in runs."""
+        yield self.render_part(context, "cover")
+        yield self.render_part(context, "ranked")
+        criteria = list(Criterion.objects.filter(round=self.funding_round))
+        rows = self.result.rows
+        for start in range(0, len(rows), PANEL_PACK_BIDS_PER_PART):
+            pages = [
+                self.bid_page(row, criteria)
+                for row in rows[start : start + PANEL_PACK_BIDS_PER_PART]
+            ]
+            yield self.render_part(context, "bids", pages=pages)
+
+    def bid_page(self, row, criteria: list[Criterion]) -> dict:
+        bid = row.item
+        sheet = moderation_sheet(criteria, bid.panel_reviews)
+        partners = [force.name for force in bid.partner_forces.all()]
+        moderation = Moderation.from_event(next(iter(bid.moderations), None), bid)
+        return {
+            "row": row,
+            "bid": bid,
+            "sheet": sheet,
+            "moderation": moderation,
+            # Written out here rather than in the template: two hundred bids' pages of loops
+            # and filters would take longer to render than the queries to run.
+            "lead": bid.lead_force.name + (f", with {', '.join(partners)}" if partners else ""),
+            "profile": "; ".join(
+                f"{fy_label(line.financial_year)} {format_gbp(line.amount)}"
+                for line in bid.funding_lines.all()
+            ),
+            "moderated": moderated_text(bid, moderation),
+            "criteria": [criterion_text(criterion) for criterion in sheet.rows],
+            "verdicts": "\n".join(
+                f"{person(review.reviewer)}: {'–' if total is None else total} out of "
+                f"100, {review.get_recommendation_display().lower()}."
+                + (f" {review.comments}" if review.comments else "")
+                for review, total in zip(sheet.reviews, sheet.totals, strict=True)
+            ),
+        }
 
 
 # --------------------------------------------------------------------------- decisions

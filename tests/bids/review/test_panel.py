@@ -8,8 +8,6 @@ import csv
 import html as htmllib
 import io
 import re
-import shutil
-import subprocess
 import threading
 from decimal import Decimal
 
@@ -30,6 +28,7 @@ from bids.models import (
     Score,
     Tranche,
 )
+from bids.views.review import panel
 from tests.bids.portal.test_bid_pdf import page_count
 from tests.factories import (
     AwardFactory,
@@ -43,6 +42,7 @@ from tests.factories import (
     category,
     force,
 )
+from tests.fundtracker.test_pdf import pages_text
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +60,7 @@ def text(response) -> str:
 
 
 def pdf_text(pdf: bytes, tmp_path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "pack.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return re.sub(r"\s+", " ", out)
+    return " ".join(pages_text(pdf, tmp_path))
 
 
 @pytest.fixture
@@ -797,15 +790,14 @@ def test_panel_pack_queries_do_not_grow_with_bids(
 def test_a_pack_is_laid_out_again_only_when_what_it_shows_changes(
     client, analyst, funding_round, monkeypatch
 ):
-    from bids.views.review import panel
 
     laid_out = []
 
-    def html_to_pdf(html, *, request=None):
-        laid_out.append(html)
+    def html_parts_to_pdf(parts, *, footer, request=None):
+        laid_out.append(parts)
         return b"%PDF-1.7 pack " + str(len(laid_out)).encode()
 
-    monkeypatch.setattr(panel, "html_to_pdf", html_to_pdf)
+    monkeypatch.setattr(panel, "html_parts_to_pdf", html_parts_to_pdf)
     (bid,) = panel_world(funding_round, [analyst], 1)
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])
@@ -819,6 +811,62 @@ def test_a_pack_is_laid_out_again_only_when_what_it_shows_changes(
     assert client.get(url).content != first
     assert client.get(url, {"line": "0"}).content != first
     assert len(laid_out) == 3
+
+
+def test_a_pack_laid_out_in_parts_keeps_every_bid_in_rank_order_and_numbers_its_pages(
+    client, analyst, second_analyst, funding_round, tmp_path
+):
+    # More bids than one part holds, so that the bids' pages come from several parts.
+    count = panel.PANEL_PACK_BIDS_PER_PART + 3
+    bids = panel_world(funding_round, [analyst, second_analyst], count)
+    client.force_login(analyst)
+
+    response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+
+    pages = pages_text(response.content, tmp_path)
+
+    total = len(pages)
+    footer = "PTF 2016/17 round 1 · Digital · panel pack produced"
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {total}" in page
+        assert footer in page
+    assert "Recommended bids, ranked" in pages[1]
+    # The cover, the ranked list (over two pages at this length), then a page a bid.
+    bid_pages = pages[-count:]
+    assert not any(re.match(r"Rank \d+ · ", page) for page in pages[:-count])
+    for rank, (bid, page) in enumerate(zip(bids, bid_pages, strict=True), start=1):
+        assert page.startswith(f"Rank {rank} · ")
+        assert bid.reference in page
+        assert bid.title in page
+        assert f"Reason number {rank}." in page
+        for reviewer in (analyst, second_analyst):
+            name = re.escape(reviewer.get_full_name())
+            assert re.search(rf"{name}: \d+\.\d\d out of 100, fund\.", page)
+
+
+def test_a_bid_moderated_into_the_pack_is_in_the_next_download(
+    client, analyst, second_analyst, funding_round, tmp_path
+):
+    panel_world(funding_round, [analyst], 2)
+    late = BidFactory(round=funding_round, under_review=True, title="Late moderated bid")
+    review(late, second_analyst, [4, 8])
+    client.force_login(analyst)
+    url = reverse("review:panel_pack", args=[funding_round.slug])
+    before = pages_text(client.get(url).content, tmp_path)
+
+    client.post(
+        reverse("review:moderate", args=[late.reference]),
+        {"moderated_score": "90", "outcome": "recommended", "reason": "Best value of the call."},
+    )
+    after = pages_text(client.get(url).content, tmp_path)
+
+    assert len(after) == len(before) + 1
+    assert "Late moderated bid" not in " ".join(before)
+    first_bid_page = after[2]
+    assert first_bid_page.startswith("Rank 1 · ")
+    assert "Late moderated bid" in first_bid_page
+    assert "Best value of the call." in first_bid_page
+    assert f"Page {len(after)} of {len(after)}" in after[-1]
 
 
 def _bulk_round(funding_round, reviewers, count: int) -> None:

@@ -1,0 +1,118 @@
+"""fundtracker.pdf: a document laid out in parts, side by side, and joined with its footer and
+page numbers as if it had been laid out whole."""
+
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.template import Context, Template
+from pypdf import PdfReader
+
+from fundtracker import pdf
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) reads the PDFs"
+)
+
+PART = Template(
+    '{% extends "pdf/base.html" %}'
+    "{% block title %}Joined document{% endblock %}"
+    '{% block page_number %}""{% endblock %}'
+    "{% block style %}@page { @bottom-left { content: none; } @bottom-right { content: none; } }"
+    "section + section { break-before: page; }{% endblock %}"
+    "{% block content %}{% for title in titles %}<section><h2>{{ title }}</h2>"
+    "<p>Text of {{ title }}.</p></section>{% endfor %}{% endblock %}"
+)
+FOOTER = Template(
+    '{% extends "pdf/base.html" %}'
+    '{% block page_number %}""{% endblock %}'
+    "{% block footer %}Joined footer · not for publication{% endblock %}"
+)
+WHOLE = Template(
+    '{% extends "pdf/base.html" %}'
+    "{% block footer %}Joined footer · not for publication{% endblock %}"
+    "{% block style %}section + section { break-before: page; }{% endblock %}"
+    "{% block content %}{% for title in titles %}<section><h2>{{ title }}</h2>"
+    "<p>Text of {{ title }}.</p></section>{% endfor %}{% endblock %}"
+)
+
+
+def render(template: Template, **context) -> str:
+    return template.render(Context(context))
+
+
+def pages_text(document: bytes, tmp_path) -> list[str]:
+    """The text of each page, as pdftotext lays it out, spaces collapsed."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "document.pdf"
+    path.write_bytes(document)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return [re.sub(r"\s+", " ", page).strip() for page in out.split("\f")[:-1]]
+
+
+def words(document: bytes, tmp_path, page: int) -> dict[str, tuple[float, ...]]:
+    """Each word of a page with its box (x min, y min, x max, y max), from pdftotext."""
+    path = tmp_path / "boxes.pdf"
+    path.write_bytes(document)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = {}
+    for match in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+        out,
+    ):
+        found.setdefault(match.group(5), tuple(float(v) for v in match.groups()[:4]))
+    return found
+
+
+PARTS = [["Alpha", "Bravo"], ["Charlie"], ["Delta", "Echo", "Foxtrot"]]
+
+
+@pytest.mark.parametrize("cpus", [1, 2], ids=["one process", "worker processes"])
+def test_parts_are_joined_in_order_with_the_footer_and_numbers_on_every_page(
+    cpus, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(pdf.os, "cpu_count", lambda: cpus)
+    parts = (render(PART, titles=titles) for titles in PARTS)
+
+    document = pdf.html_parts_to_pdf(parts, footer=render(FOOTER))
+
+    pages = pages_text(document, tmp_path)
+    titles = [title for titles in PARTS for title in titles]
+    assert len(pages) == len(titles)
+    for number, (title, page) in enumerate(zip(titles, pages, strict=True), start=1):
+        assert page.startswith(f"{title} Text of {title}.")
+        assert "Joined footer · not for publication" in page
+        assert page.endswith(f"Page {number} of {len(titles)}")
+    reader = PdfReader(io.BytesIO(document))
+    assert [item.title for item in reader.outline] == titles
+    assert reader.metadata.title == "Joined document"
+
+
+def test_the_number_and_footer_are_where_a_document_laid_out_whole_has_them(tmp_path):
+    titles = [f"Section {n}" for n in range(1, 13)]
+    whole = pdf.html_to_pdf(render(WHOLE, titles=titles))
+    joined = pdf.html_parts_to_pdf(
+        [render(PART, titles=titles[:5]), render(PART, titles=titles[5:])],
+        footer=render(FOOTER),
+    )
+
+    assert pages_text(joined, tmp_path) == pages_text(whole, tmp_path)
+    for page in (1, 7, 12):
+        laid_out, stamped = words(whole, tmp_path, page), words(joined, tmp_path, page)
+        for word in ("Page", str(page), "of", "12", "Joined", "publication"):
+            x_min, _, x_max, y_max = laid_out[word]
+            # Helvetica and Liberation Sans have the same widths; their boxes' heights differ
+            # by their ascents and descents, which pdftotext counts, not their baselines.
+            assert stamped[word][0] == pytest.approx(x_min, abs=0.05)
+            assert stamped[word][2] == pytest.approx(x_max, abs=0.05)
+            assert stamped[word][3] == pytest.approx(y_max, abs=0.1)
