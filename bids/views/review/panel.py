@@ -800,16 +800,25 @@ class PanelPackView(FundingLineDownloadMixin, View):
         yield self.render_part(context, "ranked")
         criteria = list(Criterion.objects.filter(round=self.funding_round))
         rows = self.result.rows
+        # Whoever declared a conflict of interest on a bid sees neither its reviews nor the
+        # moderator's reasons, in the pack as on the moderation page.
+        conflicted = set(
+            Review.objects.filter(
+                reviewer=self.request.user,
+                has_conflict=True,
+                bid__in=[row.item.pk for row in rows],
+            ).values_list("bid", flat=True)
+        )
         for start in range(0, len(rows), PANEL_PACK_BIDS_PER_PART):
             pages = [
-                self.bid_page(row, criteria)
+                self.bid_page(row, criteria, withheld=row.item.pk in conflicted)
                 for row in rows[start : start + PANEL_PACK_BIDS_PER_PART]
             ]
             yield self.render_part(context, "bids", pages=pages)
 
-    def bid_page(self, row, criteria: list[Criterion]) -> dict:
+    def bid_page(self, row, criteria: list[Criterion], *, withheld: bool = False) -> dict:
         bid = row.item
-        sheet = moderation_sheet(criteria, bid.panel_reviews)
+        sheet = moderation_sheet(criteria, [] if withheld else bid.panel_reviews)
         partners = [force.name for force in bid.partner_forces.all()]
         moderation = Moderation.from_event(next(iter(bid.moderations), None), bid)
         return {
@@ -817,6 +826,7 @@ class PanelPackView(FundingLineDownloadMixin, View):
             "bid": bid,
             "sheet": sheet,
             "moderation": moderation,
+            "withheld": withheld,
             # Written out here rather than in the template: two hundred bids' pages of loops
             # and filters would take longer to render than the queries to run.
             "lead": bid.lead_force.name + (f", with {', '.join(partners)}" if partners else ""),

@@ -773,6 +773,35 @@ def test_the_panel_pack_has_a_cover_the_list_and_a_page_a_bid(
     assert "Lead force: Nottinghamshire Police, with Leicestershire Police" in words
 
 
+def test_a_caseworker_with_a_conflict_gets_the_pack_without_that_bids_reviews(
+    client, analyst, second_analyst, funding_round, tmp_path
+):
+    third = UserFactory(username="analyst3", analyst=True, first_name="Ola", last_name="Nwosu")
+    first, second = panel_world(funding_round, [analyst, second_analyst], 2)
+    ReviewFactory(
+        bid=second, reviewer=third, has_conflict=True, conflict_declared_at=timezone.now()
+    )
+    client.force_login(third)
+
+    response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+
+    assert response.status_code == 200
+    pages = pages_text(response.content, tmp_path)
+    first_page, second_page = pages[-2], pages[-1]
+    assert first.title in first_page
+    assert "Reason number 1." in first_page
+    assert f"{analyst.get_full_name()}: 3 / 5." in first_page
+    assert second.title in second_page
+    assert "You declared a conflict of interest on this bid" in second_page
+    assert "Reason number 2." not in second_page
+    assert "/ 5." not in second_page
+    assert "out of 100, fund." not in second_page
+    # Whoever declared nothing still gets every bid's reviews.
+    client.force_login(analyst)
+    response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+    assert "Reason number 2." in pages_text(response.content, tmp_path)[-1]
+
+
 def test_panel_pack_queries_do_not_grow_with_bids(
     client, analyst, second_analyst, funding_round, django_assert_max_num_queries
 ):
