@@ -11,8 +11,10 @@ PORT ?= 8000
 run: $(VENV)/.run-deps assets migrate demo
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# One worker a core (pytest-xdist). Tests are handed out in the order pytest-django sorts them,
+# so each worker runs the tests that empty the database (transactional ones) after the others.
 test: $(VENV)/.dev-deps assets
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: $(VENV)/.dev-deps
 	$(PY) -m ruff check .
