@@ -13,11 +13,9 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bids.models import (
@@ -25,14 +23,12 @@ from bids.models import (
     Bid,
     Envelope,
     Fund,
-    FundingLine,
     FundingRound,
     Review,
     SpendCategory,
     Tranche,
 )
 from forces.models import Collaboration, Force, Region
-from fundtracker.money import ZERO
 from fundtracker.years import fy_label
 
 
@@ -176,7 +172,6 @@ _STATUS_ORDER = Case(
 )
 
 # Column of the queue → what it sorts by; the column names are the values of ``sort``.
-# (``requested_total`` is the funding profile summed: see ``QueueOrderingFilter``.)
 QUEUE_SORTS = {
     "reference": "reference",
     "title": "title",
@@ -213,25 +208,11 @@ class QueueOrderingFilter(django_filters.OrderingFilter):
         params = [param for param in value or () if param]
         if not params:
             return qs
-        if any(self.param_map[p.removeprefix("-")] == "requested_total" for p in params):
-            qs = with_requested_total(qs)
         ordering = [self.get_ordering_value(param) for param in params]
         # References are unique: no tie to break, and their own index serves the sort.
         if params[-1].removeprefix("-") != "reference":
             ordering.append("-pk" if params[0].startswith("-") else "pk")
         return qs.order_by(*ordering)
-
-
-def with_requested_total(queryset):
-    """``requested_total`` on every bid of ``queryset`` (the funding profile summed, £0 without
-    one), unless it is already there: what the queue sorts by.
-
-    Summed over a join and grouped, which the database does in one pass over the funding lines;
-    a subquery per bid would be run for each of tens of thousands of bids before the sort.
-    """
-    if "requested_total" in queryset.query.annotations:
-        return queryset
-    return queryset.alias(requested_total=Coalesce(Sum("funding_lines__amount"), Value(ZERO)))
 
 
 class BidQueueFilter(django_filters.FilterSet):
@@ -376,15 +357,13 @@ class BidQueueFilter(django_filters.FilterSet):
     def filter_amount(self, queryset, name, value):
         """Bids whose requested total is in the band: at least its lower bound and under its
         upper. A bid without a funding profile asks for £0, so it is under any upper bound.
-
-        The funding lines are summed once, in one grouped pass over them, not once a bid."""
+        The total is stored on the bid, so the band is a range of its index."""
         _, low, high = AMOUNT_BANDS[value]
-        totals = FundingLine.objects.order_by().values("bid").annotate(total=Sum("amount"))
-        if low is None:
-            return queryset.exclude(pk__in=totals.filter(total__gte=high).values("bid"))
+        if low is not None:
+            queryset = queryset.filter(requested_total__gte=low)
         if high is not None:
-            totals = totals.filter(total__lt=high)
-        return queryset.filter(pk__in=totals.filter(total__gte=low).values("bid"))
+            queryset = queryset.filter(requested_total__lt=high)
+        return queryset
 
     def filter_assigned_to_me(self, queryset, name, value):
         """Bids the signed-in analyst reviews; a review withdrawn by a conflict of interest no

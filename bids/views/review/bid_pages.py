@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -19,6 +20,7 @@ from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from bids import permissions, services
+from bids.derived import CACHE_TIMEOUT, submitted_bids_key
 from bids.forms.review import (
     AssignReviewersForm,
     ClarificationAskForm,
@@ -110,9 +112,27 @@ class EnvelopeRow:
         return self.envelope is not None and self.requested_by_all > self.envelope
 
 
+def competing_requests(round_id: int, category_id: int) -> dict[int, dict]:
+    """What the round's competing bids of the category ask for, by financial year: rows of
+    ``requested`` and ``bids``. A sum over every funding line of hundreds of bids, the same for
+    each of them, so it is cached until a submitted bid changes (``bids.derived``)."""
+    key = submitted_bids_key(f"requested-by-year:{round_id}:{category_id}")
+    totals = cache.get(key)
+    if totals is None:
+        totals = {
+            row["financial_year"]: row
+            for row in Bid.objects.in_round(round_id)
+            .filter(spend_category_id=category_id)
+            .competing()
+            .requested_by_year()
+        }
+        cache.set(key, totals, CACHE_TIMEOUT)
+    return totals
+
+
 def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:
     """The bid's years (the round's, and any other it asks money for) against the envelope
-    (two queries; none without a spend category)."""
+    (at most two queries; none without a spend category)."""
     requested = {line.financial_year: line.amount for line in funding_lines}
     years = sorted(set(bid.round.financial_years) | requested.keys())
     envelopes, totals = {}, {}
@@ -122,13 +142,7 @@ def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:
             .order_by()
             .values_list("financial_year", "amount")
         )
-        totals = {
-            row["financial_year"]: row
-            for row in Bid.objects.in_round(bid.round_id)
-            .filter(spend_category_id=bid.spend_category_id)
-            .competing()
-            .requested_by_year()
-        }
+        totals = competing_requests(bid.round_id, bid.spend_category_id)
     return [
         EnvelopeRow(
             financial_year=year,

@@ -8,8 +8,8 @@ bid.
 At tens of thousands of bids the page does as little as it shows: the filters and the sort run
 over the bids alone (each served by an index), the counts by status give the total as well, and
 only the 50 bids of the page are joined to their round, force and category and have their
-reviews counted and their funding profile summed (``page_rows``). The CSV holds every row, so
-it annotates them all in one pass (``Bid.objects.for_review_list()``).
+reviews counted (``page_rows``); the requested total is stored on each bid. The CSV holds every
+row, so it annotates them all in one pass (``Bid.objects.for_review_list()``).
 """
 
 import csv
@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
-    DecimalField,
     F,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -42,10 +40,9 @@ from django.views.generic import TemplateView
 from bids import services
 from bids.filters import AMOUNT_BANDS, QUEUE_STATUSES, BidQueueFilter
 from bids.forms.review_queue import AssignBatchForm, person_name
-from bids.models import Bid, FundingLine, Review
+from bids.models import Bid, Review
 from bids.permissions import PermissionDenied
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
-from fundtracker.money import MONEY_FIELD, ZERO
 
 PAGE_SIZE = 50
 # Where a batch assignment leaves its outcome, or its refused input, for the queue to show
@@ -78,27 +75,15 @@ def _review_count(condition: Q) -> Coalesce:
 
 def page_rows(ids: list[int]) -> list[Bid]:
     """The bids ``ids``, in that order, with what a row of the queue shows (one query): round
-    and fund, lead force and region, category and collaboration; ``requested_total``,
-    ``reviews_assigned`` (reviewers not withdrawn by a conflict of interest),
-    ``reviews_submitted`` (of those) and ``reviews_conflicted``, each counted for these bids
-    only."""
-    lines = (
-        FundingLine.objects.filter(bid=OuterRef("pk"))
-        .order_by()
-        .values("bid")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    money = DecimalField(**MONEY_FIELD)
+    and fund, lead force and region, category and collaboration; ``reviews_assigned``
+    (reviewers not withdrawn by a conflict of interest), ``reviews_submitted`` (of those) and
+    ``reviews_conflicted``, each counted for these bids only."""
     active = Q(has_conflict=False) | Q(has_conflict__isnull=True)
     bids = (
         Bid.objects.filter(pk__in=ids)
         .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
         .defer("summary", "case_for_change")
         .annotate(
-            requested_total=Coalesce(
-                Subquery(lines, output_field=money), Value(ZERO), output_field=money
-            ),
             reviews_assigned=_review_count(active),
             reviews_submitted=_review_count(active & Q(submitted_at__isnull=False)),
             reviews_conflicted=_review_count(Q(has_conflict=True)),

@@ -822,6 +822,8 @@ postgresql_only = pytest.mark.skipif(
         {"conflicts": "1"},
         {"amount": "1m-to-5m"},
         {"amount": "under-250k"},
+        {"amount": "1m-to-5m", "sort": "requested"},
+        {"sort": "-requested"},
         {"q": "body-worn"},
         {"q": "REFERENCE"},
         {"sort": "title"},
