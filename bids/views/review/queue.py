@@ -38,13 +38,21 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from bids import services
-from bids.filters import AMOUNT_BANDS, QUEUE_STATUSES, BidQueueFilter
+from bids.filters import (
+    AMOUNT_BANDS,
+    QUEUE_STATUSES,
+    BidQueueFilter,
+    checkbox_options,
+    select_options,
+)
 from bids.forms.review_queue import AssignBatchForm, person_name
 from bids.models import Bid, Review
 from bids.permissions import PermissionDenied
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
 
 PAGE_SIZE = 50
+# The filters of the panel, in its order: the search box, then a select for each of the others.
+PANEL_FILTERS = ("q", "round", "status", "category", "force", "region", "collaboration", "amount")
 # Where a batch assignment leaves its outcome, or its refused input, for the queue to show
 # once after the redirect.
 ASSIGN_FORM_KEY = "review_queue_assign_form"
@@ -221,6 +229,10 @@ class QueueView(CaseworkerMixin, TemplateView):
             review_section="queue",
             filter=filterset,
             filter_form=filterset.form,
+            filter_fields=[
+                (filterset.form[name], select_options(filterset.form[name]) if name != "q" else [])
+                for name in PANEL_FILTERS
+            ],
             filter_errors=self._filter_errors(filterset),
             selected_filters=self._selected(filterset, query, base),
             clear_filters_url=query_url(base, QueryDict(), sort=query.get("sort")),
@@ -239,10 +251,9 @@ class QueueView(CaseworkerMixin, TemplateView):
     def _filter_errors(self, filterset) -> list[dict[str, str]]:
         """Each bad parameter's message, linked to its field in the filter panel when it has one
         there (``sort`` does not)."""
-        panel = {"q", "round", "status", "category", "force", "region", "collaboration", "amount"}
         return [
             {
-                "href": f"#{filterset.form[name].id_for_label}" if name in panel else "",
+                "href": f"#{filterset.form[name].id_for_label}" if name in PANEL_FILTERS else "",
                 "text": message,
             }
             for name, message in filterset.error_messages().items()
@@ -321,6 +332,7 @@ class QueueView(CaseworkerMixin, TemplateView):
             form.is_valid()
         return {
             "assign_form": form,
+            "reviewer_options": checkbox_options(form["reviewers"]),
             "assign_result": session.pop(ASSIGN_RESULT_KEY, None),
             "ticked": set(refused_input["bids"]) if refused_input else set(),
             "next_url": self.request.get_full_path(),
