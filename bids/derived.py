@@ -5,10 +5,11 @@
   queue sorts bids by it and narrows them to a band of it from an index instead of summing
   every funding line. ``store_requested_totals`` recomputes it from the funding lines.
 - Figures of submitted bids cached under one *generation* token (``submitted_bids_generation``):
-  the bids most like a bid, and what a round's bids of a category ask for each year. A save
-  or delete of any bid that is not a draft, or of a funding line of one, replaces the token
-  once its transaction commits, and every such figure is worked out afresh; drafts are the
-  office's own, so none of them counts.
+  the bids most like a bid, what a round's bids of a category ask for each year, and the review
+  queue's counts by status under each set of filters. A save or delete of any bid that is not
+  a draft, of a funding line of one, of a review or of a force (whose region the queue filters
+  by) replaces the token, and every such figure is worked out afresh; drafts are the office's
+  own, so none of them counts.
 
 Both follow every write through signals, as the money summaries do
 (docs/decisions/0016-money-summaries.md): funding lines and bids are written by the services,
@@ -24,7 +25,8 @@ from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from bids.models import Bid, FundingLine
+from bids.models import Bid, FundingLine, Review
+from forces.models import Force
 from fundtracker.cache import generation, new_generation, replace_generation
 from fundtracker.money import MONEY_FIELD, ZERO
 
@@ -118,6 +120,11 @@ def _bid_changed(sender, instance, **kwargs):
         submitted_bids_changed()
 
 
+def _changed(sender, instance, **kwargs):
+    # Reviews are only ever of submitted bids; a force moved to another region moves its bids.
+    submitted_bids_changed()
+
+
 def connect_derived() -> None:
     """Keep the stored totals and the cached figures right on every save and delete of a
     funding line or a bid, whoever makes it."""
@@ -126,3 +133,5 @@ def connect_derived() -> None:
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
         signal.connect(_funding_line_changed, sender=FundingLine, dispatch_uid=f"line_{name}")
         signal.connect(_bid_changed, sender=Bid, dispatch_uid=f"submitted_bid_{name}")
+        signal.connect(_changed, sender=Review, dispatch_uid=f"review_{name}")
+        signal.connect(_changed, sender=Force, dispatch_uid=f"force_{name}")

@@ -1,9 +1,12 @@
 """Filters of the lists and dashboards (django-filter): each filter is a query parameter, so
 every filtered view is a shareable URL."""
 
+import hashlib
+import json
 from decimal import Decimal
 
 import django_filters
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
     Case,
@@ -19,6 +22,7 @@ from django.db.models import (
 from django.forms import ModelChoiceField
 from django.utils import timezone
 
+from bids.derived import CACHE_TIMEOUT, submitted_bids_key
 from bids.models import (
     AllocationCell,
     Bid,
@@ -374,9 +378,10 @@ class BidQueueFilter(django_filters.FilterSet):
             "sort",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, cache_counts: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self._status_counts = None
+        self._cache_counts = cache_counts
 
     def filter_search(self, queryset, name, value):
         # ``icontains`` is ``UPPER(column) LIKE``: trigram indexes on those two expressions
@@ -445,16 +450,41 @@ class BidQueueFilter(django_filters.FilterSet):
         """How many bids have each status under every other filter in force: the status filter
         itself left out, so each count says what choosing that status would show. One query,
         run once; the queryset must not join anything that repeats a bid (the queue's does
-        not: no filter joins, ``Exists`` and ``IN`` do not repeat rows)."""
+        not: no filter joins, ``Exists`` and ``IN`` do not repeat rows).
+
+        With ``cache_counts`` (the queue's filter over every submitted bid), the counts are
+        kept in the cache until a submitted bid, a review or a force changes (``bids.derived``):
+        counting tens of thousands of bids is most of the queue's time in the database."""
         if self._status_counts is None:
             self.is_valid()
-            queryset = self.queryset.all()
-            for name, value in self.form.cleaned_data.items():
-                if name not in {"status", "sort"}:
-                    queryset = self.filters[name].filter(queryset, value)
-            rows = queryset.order_by().values("status").annotate(bids=Count("pk"))
-            self._status_counts = {row["status"]: row["bids"] for row in rows}
+            key = submitted_bids_key(f"queue-counts:{self._counts_key()}")
+            counts = cache.get(key) if self._cache_counts else None
+            if counts is None:
+                counts = self._count_by_status()
+                if self._cache_counts:
+                    cache.set(key, counts, CACHE_TIMEOUT)
+            self._status_counts = counts
         return self._status_counts
+
+    def _count_by_status(self) -> dict[str, int]:
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in {"status", "sort"}:
+                queryset = self.filters[name].filter(queryset, value)
+        rows = queryset.order_by().values("status").annotate(bids=Count("pk"))
+        return {row["status"]: row["bids"] for row in rows}
+
+    def _counts_key(self) -> str:
+        """What the counts by status depend on: every filter in force but the status, and who
+        asks when only the bids they review count."""
+        chosen = []
+        for name, value in sorted(self.chosen.items()):
+            if name == "status":
+                continue
+            if name == "assigned_to_me":
+                value = getattr(getattr(self.request, "user", None), "pk", None)
+            chosen.append([name, str(getattr(value, "pk", value))])
+        return hashlib.sha256(json.dumps(chosen).encode()).hexdigest()
 
     def count(self) -> int:
         """How many bids the filters in force leave, from ``counts_by_status()``: the page

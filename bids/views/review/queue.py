@@ -16,6 +16,7 @@ import csv
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -49,6 +50,7 @@ from bids.forms.review_queue import AssignBatchForm, person_name
 from bids.models import Bid, Review
 from bids.permissions import PermissionDenied
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
+from forces.models import short_force_name
 
 PAGE_SIZE = 50
 # The filters of the panel, in its order: the search box, then a select for each of the others.
@@ -60,12 +62,15 @@ ASSIGN_RESULT_KEY = "review_queue_assign_result"
 
 
 def queue_filter(request, queryset=None) -> BidQueueFilter:
-    """The queue's filters over submitted bids (``queryset``, plain bids unless given), newest
-    submission first until sorted."""
+    """The queue's filters over submitted bids (``queryset``, plain bids unless given, whose
+    counts by status are then cached), newest submission first until sorted."""
+    cache_counts = queryset is None
     if queryset is None:
         queryset = Bid.objects.exclude(status=Bid.Status.DRAFT)
     queryset = queryset.order_by(F("submitted_at").desc(nulls_last=True), "-pk")
-    filterset = BidQueueFilter(request.GET, queryset=queryset, request=request)
+    filterset = BidQueueFilter(
+        request.GET, queryset=queryset, request=request, cache_counts=cache_counts
+    )
     filterset.is_valid()
     return filterset
 
@@ -81,24 +86,77 @@ def _review_count(condition: Q) -> Coalesce:
     return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
 
 
-def page_rows(ids: list[int]) -> list[Bid]:
-    """The bids ``ids``, in that order, with what a row of the queue shows (one query): round
-    and fund, lead force and region, category and collaboration; ``reviews_assigned``
-    (reviewers not withdrawn by a conflict of interest), ``reviews_submitted`` (of those) and
-    ``reviews_conflicted``, each counted for these bids only."""
+@dataclass(frozen=True)
+class QueueRow:
+    """What a row of the queue shows of a bid, as plain values: fifty bids with their round,
+    lead force, category and collaboration would be some 250 model instances to build."""
+
+    reference: str
+    title: str
+    round_name: str
+    lead_force_name: str
+    collaboration_name: str | None
+    category_name: str | None
+    requested_total: Decimal
+    status: str
+    submitted_at: datetime.datetime | None
+    moderated_score: Decimal | None
+    needs_reassignment: bool
+    reviews_assigned: int
+    reviews_submitted: int
+    reviews_conflicted: int
+
+    @property
+    def lead_force(self) -> str:
+        return short_force_name(self.lead_force_name)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+# Where the values of a row come from: the bid's own columns, then its relations' names.
+ROW_COLUMNS = [
+    "reference",
+    "title",
+    "requested_total",
+    "status",
+    "submitted_at",
+    "moderated_score",
+    "needs_reassignment",
+]
+ROW_NAMES = {
+    "round_name": F("round__name"),
+    "lead_force_name": F("lead_force__name"),
+    "collaboration_name": F("collaboration__name"),
+    "category_name": F("spend_category__name"),
+}
+
+
+def page_rows(ids: list[int]) -> list[QueueRow]:
+    """The bids ``ids``, in that order, as rows of the queue (one query): with their round,
+    lead force, category and collaboration; ``reviews_assigned`` (reviewers not withdrawn by
+    a conflict of interest), ``reviews_submitted`` (of those) and ``reviews_conflicted``, each
+    counted for these bids only."""
     active = Q(has_conflict=False) | Q(has_conflict__isnull=True)
-    bids = (
+    values = (
         Bid.objects.filter(pk__in=ids)
-        .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
-        .defer("summary", "case_for_change")
         .annotate(
             reviews_assigned=_review_count(active),
             reviews_submitted=_review_count(active & Q(submitted_at__isnull=False)),
             reviews_conflicted=_review_count(Q(has_conflict=True)),
         )
         .order_by()
+        .values(
+            "pk",
+            "reviews_assigned",
+            "reviews_submitted",
+            "reviews_conflicted",
+            *ROW_COLUMNS,
+            **ROW_NAMES,
+        )
     )
-    by_id = {bid.pk: bid for bid in bids}
+    by_id = {row.pop("pk"): QueueRow(**row) for row in values}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
