@@ -4,12 +4,13 @@
 - ``Bid.requested_total``, the funding profile summed: stored on the bid, so that the review
   queue sorts bids by it and narrows them to a band of it from an index instead of summing
   every funding line. ``store_requested_totals`` recomputes it from the funding lines.
-- Figures of submitted bids cached under one *generation* token (``submitted_bids_generation``):
-  the bids most like a bid, what a round's bids of a category ask for each year, and the review
-  queue's counts by status under each set of filters. A save or delete of any bid that is not
-  a draft, of a funding line of one, of a review or of a force (whose region the queue filters
-  by) replaces the token, and every such figure is worked out afresh; drafts are the office's
-  own, so none of them counts.
+- Figures of the review pages cached under one *generation* token
+  (``review_figures_generation``): the bids most like a bid, what a round's bids of a category
+  ask for each year, the review queue's counts by status under each set of filters and the
+  choices of its filter panel. A save or delete of any bid that is not a draft, of a funding
+  line of one, of a review, or of the reference data the filters list (rounds, funds,
+  categories, forces, regions, collaborations) replaces the token, and every such figure is
+  worked out afresh; drafts are the office's own, so none of them counts.
 
 Both follow every write through signals, as the money summaries do
 (docs/decisions/0016-money-summaries.md): funding lines and bids are written by the services,
@@ -18,9 +19,11 @@ funding lines would put a bid in the wrong band. Bulk inserts send no signals: `
 stores the totals of its bids and replaces the generation itself.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -30,33 +33,45 @@ from forces.models import Force
 from fundtracker.cache import generation, new_generation, replace_generation
 from fundtracker.money import MONEY_FIELD, ZERO
 
-SUBMITTED_BIDS_KEY = "submitted-bids:generation"
+REVIEW_FIGURES_KEY = "review-figures:generation"
 # A cached figure is replaced as soon as what it comes from changes; the timeout only lets the
 # cache drop figures nobody asks for.
 CACHE_TIMEOUT = 6 * 60 * 60
 # Ids per statement: well below SQLite's limit on parameters.
 _CHUNK = 500
 
-
-def submitted_bids_generation() -> str:
-    """The token that figures cached from submitted bids are stored under."""
-    return generation(SUBMITTED_BIDS_KEY)
+T = TypeVar("T")
 
 
-def submitted_bids_changed() -> None:
-    """Every figure cached from submitted bids is out of date.
+def review_figures_generation() -> str:
+    """The token that the review pages' cached figures are stored under."""
+    return generation(REVIEW_FIGURES_KEY)
+
+
+def review_figures_changed() -> None:
+    """Every cached figure of the review pages is out of date.
 
     The token is replaced at once, so that the rest of this transaction reads figures of its
     own changes, and again once it commits, so that a figure another request works out in the
     meantime, from the data as it was before the commit, is not kept."""
-    replace_generation(SUBMITTED_BIDS_KEY)
-    new_generation(SUBMITTED_BIDS_KEY)
+    replace_generation(REVIEW_FIGURES_KEY)
+    new_generation(REVIEW_FIGURES_KEY)
 
 
-def submitted_bids_key(name: str) -> str:
-    """The cache key of a figure worked out from submitted bids, ``name`` saying which: never
-    read again once any submitted bid changes."""
-    return f"submitted-bids:{submitted_bids_generation()}:{name}"
+def review_figures_key(name: str) -> str:
+    """The cache key of a figure of the review pages, ``name`` saying which: never read again
+    once anything it comes from changes."""
+    return f"review-figures:{review_figures_generation()}:{name}"
+
+
+def cached_review_figure(name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, from the cache while nothing it comes from has changed."""
+    key = review_figures_key(name)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_TIMEOUT)
+    return value
 
 
 def requested_total_expression() -> Coalesce:
@@ -103,7 +118,7 @@ def _store_requested_total(bid_id: int) -> Decimal | None:
     )["total"]
     Bid.objects.filter(pk=bid_id).update(requested_total=total)
     if status != Bid.Status.DRAFT:
-        submitted_bids_changed()
+        review_figures_changed()
     return total
 
 
@@ -117,21 +132,26 @@ def _funding_line_changed(sender, instance, **kwargs):
 
 def _bid_changed(sender, instance, **kwargs):
     if instance.status != Bid.Status.DRAFT:
-        submitted_bids_changed()
+        review_figures_changed()
 
 
 def _changed(sender, instance, **kwargs):
-    # Reviews are only ever of submitted bids; a force moved to another region moves its bids.
-    submitted_bids_changed()
+    # Reviews are only ever of submitted bids; a force moved to another region moves its bids;
+    # reference data is what the queue's filters list.
+    review_figures_changed()
 
 
 def connect_derived() -> None:
     """Keep the stored totals and the cached figures right on every save and delete of a
-    funding line or a bid, whoever makes it."""
+    funding line, a bid, a review or reference data, whoever makes it."""
     from django.db.models.signals import post_delete, post_save
 
+    from bids.models import Fund, FundingRound, SpendCategory
+    from forces.models import Collaboration, Region
+
+    also = (Review, Force, Region, Collaboration, FundingRound, Fund, SpendCategory)
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
         signal.connect(_funding_line_changed, sender=FundingLine, dispatch_uid=f"line_{name}")
         signal.connect(_bid_changed, sender=Bid, dispatch_uid=f"submitted_bid_{name}")
-        signal.connect(_changed, sender=Review, dispatch_uid=f"review_{name}")
-        signal.connect(_changed, sender=Force, dispatch_uid=f"force_{name}")
+        for model in also:
+            signal.connect(_changed, sender=model, dispatch_uid=f"{model.__name__}_{name}")

@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 
 import django_filters
-from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
     Case,
@@ -22,7 +21,7 @@ from django.db.models import (
 from django.forms import ModelChoiceField
 from django.utils import timezone
 
-from bids.derived import CACHE_TIMEOUT, submitted_bids_key
+from bids.derived import cached_review_figure
 from bids.models import (
     AllocationCell,
     Bid,
@@ -37,7 +36,7 @@ from forces.models import Collaboration, Force, Region
 from fundtracker.years import fy_label
 
 
-def _choices(field) -> list[tuple]:
+def field_choices(field) -> list[tuple]:
     """A form field's choices as its widget lists them. A model choice field's rows come in one
     fetch, where its own iterator reads them through a server-side cursor (three round trips
     to PostgreSQL for a list of a few dozen rows)."""
@@ -49,17 +48,18 @@ def _choices(field) -> list[tuple]:
     ]
 
 
-def select_options(field) -> list[tuple[str, str, bool]]:
-    """A filter's options as (value, label, selected), for the template to write out.
+def select_options(field, choices: list[tuple] | None = None) -> list[tuple[str, str, bool]]:
+    """A filter's options as (value, label, selected), for the template to write out; from
+    ``choices`` when given (``field_choices`` of the field, kept from an earlier request).
 
     The same options Django's select widget renders, without its template for each option: a
     filter panel has over a hundred options, and rendering each through the widget templates
     took longer than all the sums of the dashboard and half the review queue."""
     current = field.value()
     current = "" if current is None else str(current)
-    return [
-        (str(value), str(label), str(value) == current) for value, label in _choices(field.field)
-    ]
+    if choices is None:
+        choices = field_choices(field.field)
+    return [(str(value), str(label), str(value) == current) for value, label in choices]
 
 
 def checkbox_options(field) -> list[tuple[str, str, str, bool]]:
@@ -68,7 +68,7 @@ def checkbox_options(field) -> list[tuple[str, str, str, bool]]:
     ticked = {str(value) for value in field.value() or ()}
     return [
         (f"{field.auto_id}_{n}", str(value), str(label), str(value) in ticked)
-        for n, (value, label) in enumerate(_choices(field.field))
+        for n, (value, label) in enumerate(field_choices(field.field))
     ]
 
 
@@ -457,13 +457,12 @@ class BidQueueFilter(django_filters.FilterSet):
         counting tens of thousands of bids is most of the queue's time in the database."""
         if self._status_counts is None:
             self.is_valid()
-            key = submitted_bids_key(f"queue-counts:{self._counts_key()}")
-            counts = cache.get(key) if self._cache_counts else None
-            if counts is None:
-                counts = self._count_by_status()
-                if self._cache_counts:
-                    cache.set(key, counts, CACHE_TIMEOUT)
-            self._status_counts = counts
+            if self._cache_counts:
+                self._status_counts = cached_review_figure(
+                    f"queue-counts:{self._counts_key()}", self._count_by_status
+                )
+            else:
+                self._status_counts = self._count_by_status()
         return self._status_counts
 
     def _count_by_status(self) -> dict[str, int]:

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.models import Case, Count, F, Q, QuerySet, When
 
-from bids.derived import CACHE_TIMEOUT, submitted_bids_key
+from bids.derived import CACHE_TIMEOUT, review_figures_key
 from bids.models import Bid
 
 # pg_trgm's own default for "similar"; below it titles share little more than common words.
@@ -64,7 +64,7 @@ def similar_bids(bid: Bid, limit: int = 5) -> list[SimilarBid]:
     review page, and its answer changes only when a submitted bid does: which bids it found,
     and how similar each is, are cached until then (``bids.derived``). From the cache, one
     query fetches those bids as they are now."""
-    key = submitted_bids_key(f"similar:{bid.pk}:{limit}")
+    key = review_figures_key(f"similar:{bid.pk}:{limit}")
     found = cache.get(key)
     if found is None:
         similar = _search(bid, limit)

@@ -7,8 +7,8 @@ import pytest
 
 from bids.derived import (
     requested_total_expression,
+    review_figures_generation,
     store_requested_totals,
-    submitted_bids_generation,
 )
 from bids.models import Bid, FundingLine
 from tests.factories import BidFactory
@@ -74,31 +74,31 @@ def test_a_change_to_a_submitted_bid_replaces_the_generation_now_and_on_commit(
     django_capture_on_commit_callbacks,
 ):
     bid = BidFactory(submitted=True)
-    before = submitted_bids_generation()
+    before = review_figures_generation()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         bid.title = "Another title"
         bid.save()
-        during = submitted_bids_generation()
+        during = review_figures_generation()
     assert during != before
     assert len(callbacks) == 1
     callbacks[0]()
-    assert submitted_bids_generation() not in {before, during}
+    assert review_figures_generation() not in {before, during}
 
 
 def test_a_change_to_a_submitted_bids_funding_line_replaces_the_generation():
     bid = BidFactory(submitted=True)
-    before = submitted_bids_generation()
+    before = review_figures_generation()
     bid.funding_lines.filter(financial_year=2016).update(amount=Decimal("1.00"))
-    assert submitted_bids_generation() == before  # a bulk update sends no signal
+    assert review_figures_generation() == before  # a bulk update sends no signal
     bid.funding_lines.get(financial_year=2017).delete()
-    assert submitted_bids_generation() != before
+    assert review_figures_generation() != before
 
 
 def test_drafts_leave_the_cached_figures_alone():
     bid = BidFactory(profile={})
-    before = submitted_bids_generation()
+    before = review_figures_generation()
     bid.title = "Still a draft"
     bid.save()
     bid.funding_lines.create(financial_year=2016, amount=Decimal("5.00"))
     bid.delete()
-    assert submitted_bids_generation() == before
+    assert review_figures_generation() == before

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from bids import demo
 from bids.allocations import rebuild_money_summaries
-from bids.derived import submitted_bids_changed
+from bids.derived import review_figures_changed
 from bids.models import Award, Bid, FundingRound, Payment, Review, SpendReturn, Tranche
 from fundtracker.cache import public_data_changed
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 rebuild_money_summaries()
         seconds = time.monotonic() - started
         public_data_changed()
-        submitted_bids_changed()
+        review_figures_changed()
         self._accounts(result.accounts)
         if result.real_created or result.units_created:
             rows = ", ".join(f"{n:,} {name}" for name, n in result.rows.items() if n)

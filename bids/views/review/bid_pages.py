@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -20,7 +19,7 @@ from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from bids import permissions, services
-from bids.derived import CACHE_TIMEOUT, submitted_bids_key
+from bids.derived import cached_review_figure
 from bids.forms.review import (
     AssignReviewersForm,
     ClarificationAskForm,
@@ -116,18 +115,16 @@ def competing_requests(round_id: int, category_id: int) -> dict[int, dict]:
     """What the round's competing bids of the category ask for, by financial year: rows of
     ``requested`` and ``bids``. A sum over every funding line of hundreds of bids, the same for
     each of them, so it is cached until a submitted bid changes (``bids.derived``)."""
-    key = submitted_bids_key(f"requested-by-year:{round_id}:{category_id}")
-    totals = cache.get(key)
-    if totals is None:
-        totals = {
+    return cached_review_figure(
+        f"requested-by-year:{round_id}:{category_id}",
+        lambda: {
             row["financial_year"]: row
             for row in Bid.objects.in_round(round_id)
             .filter(spend_category_id=category_id)
             .competing()
             .requested_by_year()
-        }
-        cache.set(key, totals, CACHE_TIMEOUT)
-    return totals
+        },
+    )
 
 
 def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:

@@ -39,11 +39,13 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from bids import services
+from bids.derived import cached_review_figure
 from bids.filters import (
     AMOUNT_BANDS,
     QUEUE_STATUSES,
     BidQueueFilter,
     checkbox_options,
+    field_choices,
     select_options,
 )
 from bids.forms.review_queue import AssignBatchForm, person_name
@@ -287,10 +289,7 @@ class QueueView(CaseworkerMixin, TemplateView):
             review_section="queue",
             filter=filterset,
             filter_form=filterset.form,
-            filter_fields=[
-                (filterset.form[name], select_options(filterset.form[name]) if name != "q" else [])
-                for name in PANEL_FILTERS
-            ],
+            filter_fields=self._filter_fields(filterset.form),
             filter_errors=self._filter_errors(filterset),
             selected_filters=self._selected(filterset, query, base),
             clear_filters_url=query_url(base, QueryDict(), sort=query.get("sort")),
@@ -305,6 +304,18 @@ class QueueView(CaseworkerMixin, TemplateView):
         if context["is_analyst"]:
             context.update(self._assign_context())
         return context
+
+    def _filter_fields(self, form) -> list[tuple]:
+        """Each filter of the panel with its options (none for the search box). The lists of
+        rounds, categories, forces, regions and collaborations are the same for every request,
+        so they come from the cache until one of them changes (``bids.derived``)."""
+        selects = PANEL_FILTERS[1:]
+        choices = cached_review_figure(
+            "queue-choices", lambda: {name: field_choices(form[name].field) for name in selects}
+        )
+        return [(form["q"], [])] + [
+            (form[name], select_options(form[name], choices[name])) for name in selects
+        ]
 
     def _filter_errors(self, filterset) -> list[dict[str, str]]:
         """Each bad parameter's message, linked to its field in the filter panel when it has one

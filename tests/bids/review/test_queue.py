@@ -550,6 +550,22 @@ def test_status_counts_are_kept_until_a_bid_a_review_or_a_force_changes(
     assert _status_counts(analyst_client.get(QUEUE, south_east))["All"][0] == 0
 
 
+def test_the_filter_panel_lists_rounds_and_collaborations_as_they_are_now(analyst_client):
+    """The panel's lists are cached between requests; a new or renamed one shows at once."""
+    submitted()
+    assert "Spring innovation call" not in text(analyst_client.get(QUEUE))
+    funding_round = FundingRoundFactory(name="Spring innovation call")
+    collaboration = CollaborationFactory(name="Northern data partnership")
+    page = analyst_client.get(QUEUE).content.decode()
+    assert f'<option value="{funding_round.slug}">' in page
+    assert "Northern data partnership" in page
+    collaboration.name = "Northern data alliance"
+    collaboration.save()
+    page = text(analyst_client.get(QUEUE))
+    assert "Northern data alliance" in page
+    assert "Northern data partnership" not in page
+
+
 def test_status_counts_of_bids_assigned_to_me_are_each_analysts_own(client, analyst):
     bid = submitted()
     ReviewFactory(bid=bid, reviewer=analyst)
