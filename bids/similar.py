@@ -28,6 +28,8 @@ THRESHOLD = 0.3
 # How many nearest bids each index offers before they are ranked on title and summary.
 CANDIDATES = 30
 TITLE_WEIGHT = 2
+# What a review page shows of each similar bid, all a bid from the cache is read with.
+SHOWN = ("reference", "title", "status", "lead_force__name", "round__name")
 
 # Words every bid uses, which say nothing about what a bid is for.
 _COMMON = """
@@ -72,7 +74,11 @@ def similar_bids(bid: Bid, limit: int = 5) -> list[SimilarBid]:
         return similar
     if not found:
         return []
-    bids = Bid.objects.select_related("lead_force", "round__fund").in_bulk([pk for pk, _ in found])
+    bids = (
+        Bid.objects.select_related("lead_force", "round")
+        .only(*SHOWN)
+        .in_bulk([pk for pk, _ in found])
+    )
     return [SimilarBid(bids[pk], similarity) for pk, similarity in found if pk in bids]
 
 

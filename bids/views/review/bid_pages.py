@@ -111,20 +111,28 @@ class EnvelopeRow:
         return self.envelope is not None and self.requested_by_all > self.envelope
 
 
-def competing_requests(round_id: int, category_id: int) -> dict[int, dict]:
-    """What the round's competing bids of the category ask for, by financial year: rows of
-    ``requested`` and ``bids``. A sum over every funding line of hundreds of bids, the same for
-    each of them, so it is cached until a submitted bid changes (``bids.derived``)."""
-    return cached_review_figure(
-        f"requested-by-year:{round_id}:{category_id}",
-        lambda: {
+def envelope_and_requests(round_id: int, category_id: int) -> tuple[dict, dict]:
+    """The round's envelope for the category by financial year, and what its competing bids of
+    the category ask for: rows of ``requested`` and ``bids`` by financial year (two queries).
+    The second sums every funding line of hundreds of bids, the same for each of them, so both
+    are cached until a submitted bid or an envelope changes (``bids.derived``)."""
+
+    def work_out() -> tuple[dict, dict]:
+        envelopes = dict(
+            Envelope.objects.filter(round_id=round_id, category_id=category_id)
+            .order_by()
+            .values_list("financial_year", "amount")
+        )
+        totals = {
             row["financial_year"]: row
             for row in Bid.objects.in_round(round_id)
             .filter(spend_category_id=category_id)
             .competing()
             .requested_by_year()
-        },
-    )
+        }
+        return envelopes, totals
+
+    return cached_review_figure(f"envelope:{round_id}:{category_id}", work_out)
 
 
 def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:
@@ -134,12 +142,7 @@ def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:
     years = sorted(set(bid.round.financial_years) | requested.keys())
     envelopes, totals = {}, {}
     if bid.spend_category_id is not None:
-        envelopes = dict(
-            Envelope.objects.filter(round_id=bid.round_id, category_id=bid.spend_category_id)
-            .order_by()
-            .values_list("financial_year", "amount")
-        )
-        totals = competing_requests(bid.round_id, bid.spend_category_id)
+        envelopes, totals = envelope_and_requests(bid.round_id, bid.spend_category_id)
     return [
         EnvelopeRow(
             financial_year=year,
