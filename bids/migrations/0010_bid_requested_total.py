@@ -8,25 +8,16 @@ to them on every write.
 from decimal import Decimal
 
 from django.db import migrations, models
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 
 
 def store_totals(apps, schema_editor):
-    Bid = apps.get_model("bids", "Bid")
-    FundingLine = apps.get_model("bids", "FundingLine")
-    money = DecimalField(max_digits=14, decimal_places=2)
-    lines = (
-        FundingLine.objects.filter(bid=OuterRef("pk"))
-        .order_by()
-        .values("bid")
-        .annotate(total=Sum("amount"))
-        .values("total")
+    bids, lines = (
+        schema_editor.quote_name(apps.get_model("bids", name)._meta.db_table)
+        for name in ("Bid", "FundingLine")
     )
-    Bid.objects.update(
-        requested_total=Coalesce(
-            Subquery(lines, output_field=money), Value(Decimal("0.00")), output_field=money
-        )
+    schema_editor.execute(
+        f"UPDATE {bids} SET requested_total = COALESCE("
+        f"(SELECT SUM(amount) FROM {lines} WHERE {lines}.bid_id = {bids}.id), 0)"
     )
 
 
