@@ -30,3 +30,7 @@ class BidsConfig(AppConfig):
         from bids.allocations import connect_money_summaries
 
         connect_money_summaries()
+        # Stored requested totals and the review pages' cached figures follow their sources.
+        from bids.derived import connect_derived
+
+        connect_derived()

@@ -1,6 +1,8 @@
 """Filters of the lists and dashboards (django-filter): each filter is a query parameter, so
 every filtered view is a shareable URL."""
 
+import hashlib
+import json
 from decimal import Decimal
 
 import django_filters
@@ -13,27 +15,61 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.forms import ModelChoiceField
 from django.utils import timezone
 
+from bids.derived import cached_review_figure
 from bids.models import (
     AllocationCell,
     Bid,
     Envelope,
     Fund,
-    FundingLine,
     FundingRound,
     Review,
     SpendCategory,
     Tranche,
 )
 from forces.models import Collaboration, Force, Region
-from fundtracker.money import ZERO
 from fundtracker.years import fy_label
+
+
+def field_choices(field) -> list[tuple]:
+    """A form field's choices as its widget lists them. A model choice field's rows come in one
+    fetch, where its own iterator reads them through a server-side cursor (three round trips
+    to PostgreSQL for a list of a few dozen rows)."""
+    if not isinstance(field, ModelChoiceField):
+        return list(field.choices)
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    return empty + [
+        (field.prepare_value(row), field.label_from_instance(row)) for row in field.queryset
+    ]
+
+
+def select_options(field, choices: list[tuple] | None = None) -> list[tuple[str, str, bool]]:
+    """A filter's options as (value, label, selected), for the template to write out; from
+    ``choices`` when given (``field_choices`` of the field, kept from an earlier request).
+
+    The same options Django's select widget renders, without its template for each option: a
+    filter panel has over a hundred options, and rendering each through the widget templates
+    took longer than all the sums of the dashboard and half the review queue."""
+    current = field.value()
+    current = "" if current is None else str(current)
+    if choices is None:
+        choices = field_choices(field.field)
+    return [(str(value), str(label), str(value) == current) for value, label in choices]
+
+
+def checkbox_options(field) -> list[tuple[str, str, str, bool]]:
+    """A multiple-choice field's boxes as (id, value, label, ticked): ``select_options`` for
+    checkboxes, with the ids Django's widget gives them (``id_<name>_<n>``)."""
+    ticked = {str(value) for value in field.value() or ()}
+    return [
+        (f"{field.auto_id}_{n}", str(value), str(label), str(value) in ticked)
+        for n, (value, label) in enumerate(field_choices(field.field))
+    ]
 
 
 def _published_rounds():
@@ -176,7 +212,6 @@ _STATUS_ORDER = Case(
 )
 
 # Column of the queue → what it sorts by; the column names are the values of ``sort``.
-# (``requested_total`` is the funding profile summed: see ``QueueOrderingFilter``.)
 QUEUE_SORTS = {
     "reference": "reference",
     "title": "title",
@@ -213,25 +248,11 @@ class QueueOrderingFilter(django_filters.OrderingFilter):
         params = [param for param in value or () if param]
         if not params:
             return qs
-        if any(self.param_map[p.removeprefix("-")] == "requested_total" for p in params):
-            qs = with_requested_total(qs)
         ordering = [self.get_ordering_value(param) for param in params]
         # References are unique: no tie to break, and their own index serves the sort.
         if params[-1].removeprefix("-") != "reference":
             ordering.append("-pk" if params[0].startswith("-") else "pk")
         return qs.order_by(*ordering)
-
-
-def with_requested_total(queryset):
-    """``requested_total`` on every bid of ``queryset`` (the funding profile summed, £0 without
-    one), unless it is already there: what the queue sorts by.
-
-    Summed over a join and grouped, which the database does in one pass over the funding lines;
-    a subquery per bid would be run for each of tens of thousands of bids before the sort.
-    """
-    if "requested_total" in queryset.query.annotations:
-        return queryset
-    return queryset.alias(requested_total=Coalesce(Sum("funding_lines__amount"), Value(ZERO)))
 
 
 class BidQueueFilter(django_filters.FilterSet):
@@ -357,9 +378,10 @@ class BidQueueFilter(django_filters.FilterSet):
             "sort",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, cache_counts: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self._status_counts = None
+        self._cache_counts = cache_counts
 
     def filter_search(self, queryset, name, value):
         # ``icontains`` is ``UPPER(column) LIKE``: trigram indexes on those two expressions
@@ -376,15 +398,13 @@ class BidQueueFilter(django_filters.FilterSet):
     def filter_amount(self, queryset, name, value):
         """Bids whose requested total is in the band: at least its lower bound and under its
         upper. A bid without a funding profile asks for £0, so it is under any upper bound.
-
-        The funding lines are summed once, in one grouped pass over them, not once a bid."""
+        The total is stored on the bid, so the band is a range of its index."""
         _, low, high = AMOUNT_BANDS[value]
-        totals = FundingLine.objects.order_by().values("bid").annotate(total=Sum("amount"))
-        if low is None:
-            return queryset.exclude(pk__in=totals.filter(total__gte=high).values("bid"))
+        if low is not None:
+            queryset = queryset.filter(requested_total__gte=low)
         if high is not None:
-            totals = totals.filter(total__lt=high)
-        return queryset.filter(pk__in=totals.filter(total__gte=low).values("bid"))
+            queryset = queryset.filter(requested_total__lt=high)
+        return queryset
 
     def filter_assigned_to_me(self, queryset, name, value):
         """Bids the signed-in analyst reviews; a review withdrawn by a conflict of interest no
@@ -430,16 +450,40 @@ class BidQueueFilter(django_filters.FilterSet):
         """How many bids have each status under every other filter in force: the status filter
         itself left out, so each count says what choosing that status would show. One query,
         run once; the queryset must not join anything that repeats a bid (the queue's does
-        not: no filter joins, ``Exists`` and ``IN`` do not repeat rows)."""
+        not: no filter joins, ``Exists`` and ``IN`` do not repeat rows).
+
+        With ``cache_counts`` (the queue's filter over every submitted bid), the counts are
+        kept in the cache until a submitted bid, a review or a force changes (``bids.derived``):
+        counting tens of thousands of bids is most of the queue's time in the database."""
         if self._status_counts is None:
             self.is_valid()
-            queryset = self.queryset.all()
-            for name, value in self.form.cleaned_data.items():
-                if name not in {"status", "sort"}:
-                    queryset = self.filters[name].filter(queryset, value)
-            rows = queryset.order_by().values("status").annotate(bids=Count("pk"))
-            self._status_counts = {row["status"]: row["bids"] for row in rows}
+            if self._cache_counts:
+                self._status_counts = cached_review_figure(
+                    f"queue-counts:{self._counts_key()}", self._count_by_status
+                )
+            else:
+                self._status_counts = self._count_by_status()
         return self._status_counts
+
+    def _count_by_status(self) -> dict[str, int]:
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in {"status", "sort"}:
+                queryset = self.filters[name].filter(queryset, value)
+        rows = queryset.order_by().values("status").annotate(bids=Count("pk"))
+        return {row["status"]: row["bids"] for row in rows}
+
+    def _counts_key(self) -> str:
+        """What the counts by status depend on: every filter in force but the status, and who
+        asks when only the bids they review count."""
+        chosen = []
+        for name, value in sorted(self.chosen.items()):
+            if name == "status":
+                continue
+            if name == "assigned_to_me":
+                value = getattr(getattr(self.request, "user", None), "pk", None)
+            chosen.append([name, str(getattr(value, "pk", value))])
+        return hashlib.sha256(json.dumps(chosen).encode()).hexdigest()
 
     def count(self) -> int:
         """How many bids the filters in force leave, from ``counts_by_status()``: the page

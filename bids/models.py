@@ -290,9 +290,6 @@ class BidQuerySet(models.QuerySet):
     def in_round(self, funding_round):
         return self.filter(round=funding_round)
 
-    def with_requested_total(self):
-        return self.annotate(requested_total=_money_sum("funding_lines__amount"))
-
     def competing(self):
         """Submitted bids still asking for money, or granted it: neither withdrawn nor rejected."""
         return self.exclude(
@@ -318,15 +315,12 @@ class BidQuerySet(models.QuerySet):
 
     def for_funding_line(self):
         """What the funding line ranks, in two queries however many bids: lead force,
-        collaboration and category joined, ``requested_total``, and the funding profile
-        prefetched in year order."""
-        return (
-            self.select_related("lead_force", "collaboration", "spend_category")
-            .with_requested_total()
-            .prefetch_related(
-                models.Prefetch(
-                    "funding_lines", queryset=FundingLine.objects.order_by("financial_year")
-                )
+        collaboration and category joined, and the funding profile prefetched in year order."""
+        return self.select_related(
+            "lead_force", "collaboration", "spend_category"
+        ).prefetch_related(
+            models.Prefetch(
+                "funding_lines", queryset=FundingLine.objects.order_by("financial_year")
             )
         )
 
@@ -354,30 +348,15 @@ class BidQuerySet(models.QuerySet):
     def for_review_list(self):
         """Submitted bids (never drafts) with what the review queue and its CSV show, in one
         query however many rows: round and fund, lead force and its region, spend category and
-        collaboration joined; ``requested_total`` (the funding profile summed);
-        ``reviews_assigned`` (reviewers not withdrawn by a conflict of interest),
-        ``reviews_submitted`` (of those) and ``reviews_conflicted``.
-
-        The review counts join the reviews once (``Count`` with ``filter``, ``distinct``); the
-        requested total is a subquery, since a sum over that join would count each funding line
-        once per reviewer.
+        collaboration joined; ``reviews_assigned`` (reviewers not withdrawn by a conflict of
+        interest), ``reviews_submitted`` (of those) and ``reviews_conflicted``, each joining
+        the reviews once (``Count`` with ``filter``, ``distinct``).
         """
-        money = models.DecimalField(**MONEY_FIELD)
-        lines = (
-            FundingLine.objects.filter(bid=OuterRef("pk"))
-            .order_by()
-            .values("bid")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
         active = Q(reviews__has_conflict=False) | Q(reviews__has_conflict__isnull=True)
         return (
             self.exclude(status=Bid.Status.DRAFT)
             .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
             .annotate(
-                requested_total=Coalesce(
-                    models.Subquery(lines, output_field=money), Value(ZERO), output_field=money
-                ),
                 reviews_assigned=models.Count("reviews", filter=active, distinct=True),
                 reviews_submitted=models.Count(
                     "reviews",
@@ -428,6 +407,9 @@ class Bid(models.Model):
     )
     bid_type = models.CharField(max_length=25, choices=BidType.choices, blank=True)
     local_match_contribution = money_field(default=ZERO)
+    # The funding profile summed, stored so that the review queue can sort and band bids by it
+    # from an index. Kept equal to the funding lines by ``bids.totals`` on every write to them.
+    requested_total = money_field(default=ZERO, editable=False)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.DRAFT)
     moderated_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     needs_reassignment = models.BooleanField(
@@ -451,12 +433,18 @@ class Bid(models.Model):
         "Chief finance officer sign-off: date", null=True, blank=True
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[partner_forces])
+    # The requested total is derived from the funding lines, whose own history records it.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "requested_total"], m2m_fields=[partner_forces]
+    )
     objects = BidQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [_non_negative("local_match_contribution", "bid")]
+        constraints = [
+            _non_negative("local_match_contribution", "bid"),
+            _non_negative("requested_total", "bid"),
+        ]
         # The review queue (bids/views/review/queue.py) never shows drafts: its indexes leave
         # them out. Those that sort empty values last are PostgreSQL's only, in migration
         # 0009_review_queue_indexes (SQLite cannot build them).
@@ -469,6 +457,11 @@ class Bid(models.Model):
             ),
             models.Index(
                 fields=["id"], name="bid_needs_reassignment", condition=Q(needs_reassignment=True)
+            ),
+            models.Index(
+                fields=["requested_total", "id"],
+                name="bid_queue_requested",
+                condition=~Q(status="draft"),
             ),
         ]
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import TrigramDistance, TrigramSimilarity
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import Case, Count, F, Q, QuerySet, When
 
+from bids.derived import CACHE_TIMEOUT, review_figures_key
 from bids.models import Bid
 
 # pg_trgm's own default for "similar"; below it titles share little more than common words.
@@ -26,6 +28,8 @@ THRESHOLD = 0.3
 # How many nearest bids each index offers before they are ranked on title and summary.
 CANDIDATES = 30
 TITLE_WEIGHT = 2
+# What a review page shows of each similar bid, all a bid from the cache is read with.
+SHOWN = ("reference", "title", "status", "lead_force__name", "round__name")
 
 # Words every bid uses, which say nothing about what a bid is for.
 _COMMON = """
@@ -56,8 +60,29 @@ class SimilarBid:
 
 
 def similar_bids(bid: Bid, limit: int = 5) -> list[SimilarBid]:
-    """Up to ``limit`` submitted bids of any round most like ``bid``, the most similar first
-    (one query on PostgreSQL, at most two elsewhere)."""
+    """Up to ``limit`` submitted bids of any round most like ``bid``, the most similar first.
+
+    The search (one query on PostgreSQL, at most two elsewhere) is the costliest part of a
+    review page, and its answer changes only when a submitted bid does: which bids it found,
+    and how similar each is, are cached until then (``bids.derived``). From the cache, one
+    query fetches those bids as they are now."""
+    key = review_figures_key(f"similar:{bid.pk}:{limit}")
+    found = cache.get(key)
+    if found is None:
+        similar = _search(bid, limit)
+        cache.set(key, [(row.bid.pk, row.similarity) for row in similar], CACHE_TIMEOUT)
+        return similar
+    if not found:
+        return []
+    bids = (
+        Bid.objects.select_related("lead_force", "round")
+        .only(*SHOWN)
+        .in_bulk([pk for pk, _ in found])
+    )
+    return [SimilarBid(bids[pk], similarity) for pk, similarity in found if pk in bids]
+
+
+def _search(bid: Bid, limit: int) -> list[SimilarBid]:
     if connections[Bid.objects.db].vendor == "postgresql":
         return [SimilarBid(found, found.similarity) for found in postgresql_queryset(bid, limit)]
     return _by_shared_words(bid, limit)

@@ -78,10 +78,15 @@ class Force(models.Model):
     @property
     def short_name(self) -> str:
         """The name without "Police", "Constabulary" or "Police Service"."""
-        for suffix in FORCE_NAME_SUFFIXES:
-            if self.name.endswith(suffix):
-                return self.name.removesuffix(suffix)
-        return self.name
+        return short_force_name(self.name)
+
+
+def short_force_name(name: str) -> str:
+    """A force's name without "Police", "Constabulary" or "Police Service"."""
+    for suffix in FORCE_NAME_SUFFIXES:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
 
 
 class Collaboration(models.Model):

@@ -24,15 +24,32 @@ SERVER_TIMEOUT = 10 * 60
 BROWSER_MAX_AGE = 60
 
 
-def public_generation() -> str:
-    """The current generation token (created on first use)."""
-    token = cache.get(GENERATION_KEY)
+def generation(key: str) -> str:
+    """The current generation token stored under ``key`` (created on first use)."""
+    token = cache.get(key)
     if token is None:
         token = uuid.uuid4().hex
         # add() so that two workers starting at once agree on one token.
-        if not cache.add(GENERATION_KEY, token, timeout=None):
-            token = cache.get(GENERATION_KEY, token)
+        if not cache.add(key, token, timeout=None):
+            token = cache.get(key, token)
     return token
+
+
+def replace_generation(key: str) -> None:
+    """Replace the token under ``key`` now: everything cached under the old one is never read
+    again."""
+    cache.set(key, uuid.uuid4().hex, timeout=None)
+
+
+def new_generation(key: str) -> None:
+    """Replace the token under ``key`` once the current transaction commits (at once outside
+    one). A rolled-back change leaves the cache alone."""
+    transaction.on_commit(lambda: replace_generation(key))
+
+
+def public_generation() -> str:
+    """The current generation token of the public pages."""
+    return generation(GENERATION_KEY)
 
 
 def public_data_changed() -> None:
@@ -40,7 +57,7 @@ def public_data_changed() -> None:
 
     Called by the services that change published money; outside a transaction it acts at once.
     """
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
+    new_generation(GENERATION_KEY)
 
 
 def _response_key(request) -> str:

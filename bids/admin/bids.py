@@ -207,9 +207,6 @@ class BidAdmin(ViewOnlyDisplayMixin, SimpleHistoryAdmin):
 
     requested_total_display = money_column("requested_total", "Requested")
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_requested_total()
-
     def has_add_permission(self, request):
         # A bid starts in the portal (bid_create), which gives it its reference.
         return False

@@ -12,6 +12,7 @@ from bids.demo.base import AS_OF, BATCH_SIZE, UTC, london_time
 from bids.demo.collaborations import COLLABORATIONS
 from bids.demo.rounds import RoundSpec
 from bids.demo.text import Theme
+from bids.derived import store_requested_totals
 from bids.models import (
     Award,
     AwardShare,
@@ -212,6 +213,8 @@ class Batch:
                 )
             if history and hasattr(model, "history"):
                 model.history.bulk_history_create(rows, batch_size=BATCH_SIZE)
+        # Bulk inserts send no signals: the bids' requested totals are stored here.
+        store_requested_totals({line.bid_id for line in self.lines})
 
     def counts(self) -> dict[str, int]:
         return {name: len(rows) for name, rows in vars(self).items()}

@@ -151,6 +151,9 @@ def bid_set_funding_profile(*, bid: Bid, amounts: Mapping[int, Decimal], by: Use
         FundingLine.objects.update_or_create(
             bid=bid, financial_year=year, defaults={"amount": amount}
         )
+    # Each line written has stored the bid's total (``bids.derived``); the bid handed back
+    # carries it too.
+    bid.refresh_from_db(fields=["requested_total"])
     return bid
 
 

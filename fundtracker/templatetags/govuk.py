@@ -70,6 +70,28 @@ def govuk_time(value):
     return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
+# A bid's status → the colour of its GOV.UK tag (blue, the default, for submitted): yellow asks
+# the office to act; green and red are the decision; grey is a bid nobody is working on.
+STATUS_TAG_COLOURS = {
+    "draft": "grey",
+    "withdrawn": "grey",
+    "under_review": "purple",
+    "clarification_requested": "yellow",
+    "recommended": "turquoise",
+    "not_recommended": "orange",
+    "approved": "green",
+    "rejected": "red",
+}
+
+
+@register.filter
+def status_tag_class(status) -> str:
+    """The classes of a bid status's tag: ``govuk-tag govuk-tag--purple`` for under review.
+    A filter rather than an include, since the review queue shows fifty of them."""
+    colour = STATUS_TAG_COLOURS.get(status)
+    return f"govuk-tag govuk-tag--{colour}" if colour else "govuk-tag"
+
+
 # ----------------------------------------------------------------------------- forms
 
 _WIDGET_KINDS = {

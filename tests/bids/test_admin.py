@@ -380,6 +380,28 @@ def test_funding_line_outside_the_round_years_is_refused(admin_client):
     assert "2019/20 is outside the round&#x27;s years" in response.content.decode()
 
 
+def test_funding_lines_changed_in_the_admin_change_the_stored_total(admin_client):
+    bid = f.BidFactory(submitted=True)
+    page = admin_client.get(url(bids.Bid, "change", bid.pk))
+
+    response = admin_client.post(
+        url(bids.Bid, "change", bid.pk),
+        form_data(
+            page,
+            "bid_form",
+            **{"funding_lines-0-amount": "1000000.00", "funding_lines-1-DELETE": "on"},
+        ),
+    )
+
+    assert response.status_code == 302
+    bid.refresh_from_db()
+    assert bid.requested_total == Decimal("1000000.00")
+    line = bid.funding_lines.get()
+    admin_client.post(url(bids.FundingLine, "delete", line.pk), {"post": "yes"})
+    bid.refresh_from_db()
+    assert bid.requested_total == Decimal("0.00")
+
+
 def test_bids_are_not_added_in_the_admin(admin_client):
     assert admin_client.get(url(bids.Bid, "add")).status_code == 403
 

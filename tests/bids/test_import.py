@@ -119,6 +119,7 @@ def test_import_design_example_creates_the_award_and_its_bid():
         2016: Decimal("2240000.00"),
         2017: Decimal("3500000.00"),
     }
+    assert bid.requested_total == Decimal("5740000.00")
     assert bid.award.total == Decimal("5740000.00")
     assert dict(bid.award.tranches.values_list("financial_year", "amount")) == {
         2016: Decimal("2240000.00"),

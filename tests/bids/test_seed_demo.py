@@ -15,6 +15,7 @@ from django.db.models import F, Sum
 from django.test import override_settings
 
 from bids import demo, services
+from bids.derived import requested_total_expression
 from bids.models import (
     Award,
     AwardShare,
@@ -158,10 +159,17 @@ def test_a_small_closed_round_the_demo_accounts_can_finish():
     assert set(bids.values_list("status", flat=True)) == {Bid.Status.SUBMITTED}
     assert not Review.objects.filter(bid__round=call).exists()
     # Every bid asks for money in the round's own years, and every envelope is set.
-    for bid in bids.with_requested_total().prefetch_related("funding_lines"):
-        assert {line.financial_year for line in bid.funding_lines.all()} <= {2026, 2027}
+    for bid in bids.prefetch_related("funding_lines"):
+        lines = bid.funding_lines.all()
+        assert {line.financial_year for line in lines} <= {2026, 2027}
         assert bid.requested_total > 0
         assert call.envelopes.filter(category=bid.spend_category).count() == 2
+
+
+def test_every_bid_stores_its_funding_profile_summed():
+    # Inserted in bulk, without the signals that keep the totals of other writers.
+    assert Bid.objects.filter(requested_total__gt=0).exists()
+    assert not Bid.objects.exclude(requested_total=requested_total_expression()).exists()
 
 
 def test_bids_in_every_status():

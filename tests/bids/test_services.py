@@ -105,6 +105,18 @@ def test_bid_set_funding_profile_replaces_the_lines(office_user):
     ]
 
 
+def test_bid_set_funding_profile_stores_the_requested_total(office_user):
+    bid = BidFactory(profile={2016: Decimal("1000.00"), 2017: Decimal("2000.00")})
+    assert Bid.objects.get(pk=bid.pk).requested_total == Decimal("3000.00")
+    changed = services.bid_set_funding_profile(
+        bid=bid, amounts={2016: Decimal("250.25"), 2017: Decimal("100.00")}, by=office_user
+    )
+    assert changed.requested_total == Decimal("350.25")
+    assert Bid.objects.get(pk=bid.pk).requested_total == Decimal("350.25")
+    services.bid_set_funding_profile(bid=bid, amounts={}, by=office_user)
+    assert Bid.objects.get(pk=bid.pk).requested_total == Decimal("0.00")
+
+
 def test_bid_set_funding_profile_refuses_a_year_outside_the_round(office_user):
     bid = BidFactory()
     with pytest.raises(WorkflowError, match="2018/19 is outside the round's years"):

@@ -10,7 +10,8 @@ from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from fundtracker.templatetags.govuk import fy, gbp, gbp_short, govuk_time
+from bids.models import Bid
+from fundtracker.templatetags.govuk import fy, gbp, gbp_short, govuk_time, status_tag_class
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,28 @@ from fundtracker.templatetags.govuk import fy, gbp, gbp_short, govuk_time
 )
 def test_gbp_short(amount, text):
     assert gbp_short(amount) == text
+
+
+STATUS_TAGS = [
+    ("submitted", "govuk-tag"),
+    ("under_review", "govuk-tag govuk-tag--purple"),
+    ("clarification_requested", "govuk-tag govuk-tag--yellow"),
+    ("recommended", "govuk-tag govuk-tag--turquoise"),
+    ("not_recommended", "govuk-tag govuk-tag--orange"),
+    ("approved", "govuk-tag govuk-tag--green"),
+    ("rejected", "govuk-tag govuk-tag--red"),
+    ("withdrawn", "govuk-tag govuk-tag--grey"),
+    ("draft", "govuk-tag govuk-tag--grey"),
+]
+
+
+@pytest.mark.parametrize(("status", "classes"), STATUS_TAGS)
+def test_each_bid_status_has_its_tag_colour(status, classes):
+    assert status_tag_class(status) == classes
+
+
+def test_every_bid_status_is_given_a_tag():
+    assert {status for status, _ in STATUS_TAGS} == set(Bid.Status.values)
 
 
 def test_gbp_with_and_without_pence():

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from bids import demo
 from bids.allocations import rebuild_money_summaries
+from bids.derived import review_figures_changed
 from bids.models import Award, Bid, FundingRound, Payment, Review, SpendReturn, Tranche
 from fundtracker.cache import public_data_changed
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 rebuild_money_summaries()
         seconds = time.monotonic() - started
         public_data_changed()
+        review_figures_changed()
         self._accounts(result.accounts)
         if result.real_created or result.units_created:
             rows = ", ".join(f"{n:,} {name}" for name, n in result.rows.items() if n)

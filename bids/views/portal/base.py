@@ -40,10 +40,8 @@ class BidMixin(OfficeMixin):
     bid_queryset_method = "for_office"
 
     def get_bid_queryset(self):
-        return (
-            getattr(Bid.objects, self.bid_queryset_method)(self.request.user)
-            .select_related("round__fund", "lead_force", "spend_category", "collaboration")
-            .with_requested_total()
+        return getattr(Bid.objects, self.bid_queryset_method)(self.request.user).select_related(
+            "round__fund", "lead_force", "spend_category", "collaboration"
         )
 
     @cached_property
@@ -82,10 +80,7 @@ class DraftMixin(BidMixin):
 
 
 def bid_answers_context(bid: Bid) -> dict:
-    """What ``bids/includes/bid_answers.html`` shows besides the bid itself (two queries).
-
-    ``bid`` comes from a QuerySet with ``with_requested_total()``.
-    """
+    """What ``bids/includes/bid_answers.html`` shows besides the bid itself (two queries)."""
     return {
         "funding_lines": list(bid.funding_lines.all()),
         "requested_total": bid.requested_total,

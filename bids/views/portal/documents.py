@@ -55,7 +55,7 @@ def document_file_response(document: Document) -> FileResponse:
 
 
 def bid_pdf_context(bid: Bid) -> dict:
-    """What ``pdf/bid.html`` shows of ``bid``, which comes with ``with_requested_total()``."""
+    """What ``pdf/bid.html`` shows of ``bid``."""
     return {
         "bid": bid,
         **bid_answers_context(bid),

@@ -146,7 +146,6 @@ class PortalHomeView(OfficeMixin, ListView):
         return (
             Bid.objects.for_office(self.request.user)
             .select_related("round__fund")
-            .with_requested_total()
             .order_by("-updated_at", "-created_at", "-pk")
         )
 

@@ -27,7 +27,7 @@ from bids.allocations import (
     csv_lines,
     last_changed,
 )
-from bids.filters import AllocationFilter
+from bids.filters import AllocationFilter, select_options
 from fundtracker.cache import cache_public
 from fundtracker.pdf import render_pdf
 from fundtracker.years import fy_label
@@ -67,17 +67,6 @@ def allocation_filter(params) -> AllocationFilter:
         message = FILTER_PROBLEMS.get(name, "Choose a value from the list").format(value=value)
         filterset.form.errors[name] = ErrorList([message])
     return filterset
-
-
-def select_options(field) -> list[tuple[str, str, bool]]:
-    """A filter's options as (value, label, selected), for the template to write out.
-
-    The same options Django's select widget renders, without its template for each option:
-    the six selects have over a hundred options between them, and rendering each through the
-    widget templates took longer than all the page's sums."""
-    current = field.value()
-    current = "" if current is None else str(current)
-    return [(str(value), str(label), str(value) == current) for value, label in field.field.choices]
 
 
 def filter_params(chosen: dict) -> dict[str, str]:

@@ -53,10 +53,8 @@ class ReviewBidMixin(CaseworkerMixin):
     work until submitted, so they answer 404 here."""
 
     def get_bid_queryset(self):
-        return (
-            Bid.objects.exclude(status=Bid.Status.DRAFT)
-            .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
-            .with_requested_total()
+        return Bid.objects.exclude(status=Bid.Status.DRAFT).select_related(
+            "round__fund", "lead_force__region", "spend_category", "collaboration"
         )
 
     @cached_property

@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from bids import permissions, services
+from bids.derived import cached_review_figure
 from bids.forms.review import (
     AssignReviewersForm,
     ClarificationAskForm,
@@ -110,25 +111,38 @@ class EnvelopeRow:
         return self.envelope is not None and self.requested_by_all > self.envelope
 
 
-def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:
-    """The bid's years (the round's, and any other it asks money for) against the envelope
-    (two queries; none without a spend category)."""
-    requested = {line.financial_year: line.amount for line in funding_lines}
-    years = sorted(set(bid.round.financial_years) | requested.keys())
-    envelopes, totals = {}, {}
-    if bid.spend_category_id is not None:
+def envelope_and_requests(round_id: int, category_id: int) -> tuple[dict, dict]:
+    """The round's envelope for the category by financial year, and what its competing bids of
+    the category ask for: rows of ``requested`` and ``bids`` by financial year (two queries).
+    The second sums every funding line of hundreds of bids, the same for each of them, so both
+    are cached until a submitted bid or an envelope changes (``bids.derived``)."""
+
+    def work_out() -> tuple[dict, dict]:
         envelopes = dict(
-            Envelope.objects.filter(round_id=bid.round_id, category_id=bid.spend_category_id)
+            Envelope.objects.filter(round_id=round_id, category_id=category_id)
             .order_by()
             .values_list("financial_year", "amount")
         )
         totals = {
             row["financial_year"]: row
-            for row in Bid.objects.in_round(bid.round_id)
-            .filter(spend_category_id=bid.spend_category_id)
+            for row in Bid.objects.in_round(round_id)
+            .filter(spend_category_id=category_id)
             .competing()
             .requested_by_year()
         }
+        return envelopes, totals
+
+    return cached_review_figure(f"envelope:{round_id}:{category_id}", work_out)
+
+
+def envelope_rows(bid: Bid, funding_lines) -> list[EnvelopeRow]:
+    """The bid's years (the round's, and any other it asks money for) against the envelope
+    (at most two queries; none without a spend category)."""
+    requested = {line.financial_year: line.amount for line in funding_lines}
+    years = sorted(set(bid.round.financial_years) | requested.keys())
+    envelopes, totals = {}, {}
+    if bid.spend_category_id is not None:
+        envelopes, totals = envelope_and_requests(bid.round_id, bid.spend_category_id)
     return [
         EnvelopeRow(
             financial_year=year,

@@ -967,7 +967,6 @@ class DecideBatchView(ApproverMixin, RoundMixin, FormView):
             self.scoped()
             .awaiting_decision()
             .select_related("lead_force", "spend_category")
-            .with_requested_total()
             .annotate(reviewed_by_me=Exists(reviewed))
             .order_by("-moderated_score", "reference")
         )

@@ -8,46 +8,61 @@ bid.
 At tens of thousands of bids the page does as little as it shows: the filters and the sort run
 over the bids alone (each served by an index), the counts by status give the total as well, and
 only the 50 bids of the page are joined to their round, force and category and have their
-reviews counted and their funding profile summed (``page_rows``). The CSV holds every row, so
-it annotates them all in one pass (``Bid.objects.for_review_list()``).
+reviews counted (``page_rows``); the requested total is stored on each bid. The counts, the
+filter lists and the rendered table are kept in the cache until a bid, a review or the
+reference data they show changes (``bids.derived``). The CSV holds every row, so it annotates
+them all in one pass (``Bid.objects.for_review_list()``).
 """
 
 import csv
 import datetime
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
-    DecimalField,
     F,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import TemplateView
 
 from bids import services
-from bids.filters import AMOUNT_BANDS, QUEUE_STATUSES, BidQueueFilter
+from bids.derived import cached_review_figure
+from bids.filters import (
+    AMOUNT_BANDS,
+    QUEUE_STATUSES,
+    BidQueueFilter,
+    checkbox_options,
+    field_choices,
+    select_options,
+)
 from bids.forms.review_queue import AssignBatchForm, person_name
-from bids.models import Bid, FundingLine, Review
+from bids.models import Bid, Review
 from bids.permissions import PermissionDenied
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
-from fundtracker.money import MONEY_FIELD, ZERO
+from forces.models import short_force_name
 
 PAGE_SIZE = 50
+# The filters of the panel, in its order: the search box, then a select for each of the others.
+PANEL_FILTERS = ("q", "round", "status", "category", "force", "region", "collaboration", "amount")
 # Where a batch assignment leaves its outcome, or its refused input, for the queue to show
 # once after the redirect.
 ASSIGN_FORM_KEY = "review_queue_assign_form"
@@ -55,12 +70,15 @@ ASSIGN_RESULT_KEY = "review_queue_assign_result"
 
 
 def queue_filter(request, queryset=None) -> BidQueueFilter:
-    """The queue's filters over submitted bids (``queryset``, plain bids unless given), newest
-    submission first until sorted."""
+    """The queue's filters over submitted bids (``queryset``, plain bids unless given, whose
+    counts by status are then cached), newest submission first until sorted."""
+    cache_counts = queryset is None
     if queryset is None:
         queryset = Bid.objects.exclude(status=Bid.Status.DRAFT)
     queryset = queryset.order_by(F("submitted_at").desc(nulls_last=True), "-pk")
-    filterset = BidQueueFilter(request.GET, queryset=queryset, request=request)
+    filterset = BidQueueFilter(
+        request.GET, queryset=queryset, request=request, cache_counts=cache_counts
+    )
     filterset.is_valid()
     return filterset
 
@@ -76,36 +94,88 @@ def _review_count(condition: Q) -> Coalesce:
     return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
 
 
-def page_rows(ids: list[int]) -> list[Bid]:
-    """The bids ``ids``, in that order, with what a row of the queue shows (one query): round
-    and fund, lead force and region, category and collaboration; ``requested_total``,
-    ``reviews_assigned`` (reviewers not withdrawn by a conflict of interest),
-    ``reviews_submitted`` (of those) and ``reviews_conflicted``, each counted for these bids
-    only."""
-    lines = (
-        FundingLine.objects.filter(bid=OuterRef("pk"))
-        .order_by()
-        .values("bid")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    money = DecimalField(**MONEY_FIELD)
+@dataclass(frozen=True)
+class QueueRow:
+    """What a row of the queue shows of a bid, as plain values: fifty bids with their round,
+    lead force, category and collaboration would be some 250 model instances to build."""
+
+    reference: str
+    title: str
+    round_name: str
+    lead_force_name: str
+    collaboration_name: str | None
+    category_name: str | None
+    requested_total: Decimal
+    status: str
+    submitted_at: datetime.datetime | None
+    moderated_score: Decimal | None
+    needs_reassignment: bool
+    reviews_assigned: int
+    reviews_submitted: int
+    reviews_conflicted: int
+
+    @property
+    def lead_force(self) -> str:
+        return short_force_name(self.lead_force_name)
+
+    @property
+    def url(self) -> str:
+        return reverse("review:bid", args=[self.reference])
+
+    @property
+    def submitted_on(self) -> str:
+        """The day of submission, such as ``5 Aug 2016``; empty when not recorded."""
+        if self.submitted_at is None:
+            return ""
+        return date_format(timezone.localtime(self.submitted_at), "j M Y")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+# Where the values of a row come from: the bid's own columns, then its relations' names.
+ROW_COLUMNS = [
+    "reference",
+    "title",
+    "requested_total",
+    "status",
+    "submitted_at",
+    "moderated_score",
+    "needs_reassignment",
+]
+ROW_NAMES = {
+    "round_name": F("round__name"),
+    "lead_force_name": F("lead_force__name"),
+    "collaboration_name": F("collaboration__name"),
+    "category_name": F("spend_category__name"),
+}
+
+
+def page_rows(ids: list[int]) -> list[QueueRow]:
+    """The bids ``ids``, in that order, as rows of the queue (one query): with their round,
+    lead force, category and collaboration; ``reviews_assigned`` (reviewers not withdrawn by
+    a conflict of interest), ``reviews_submitted`` (of those) and ``reviews_conflicted``, each
+    counted for these bids only."""
     active = Q(has_conflict=False) | Q(has_conflict__isnull=True)
-    bids = (
+    values = (
         Bid.objects.filter(pk__in=ids)
-        .select_related("round__fund", "lead_force__region", "spend_category", "collaboration")
-        .defer("summary", "case_for_change")
         .annotate(
-            requested_total=Coalesce(
-                Subquery(lines, output_field=money), Value(ZERO), output_field=money
-            ),
             reviews_assigned=_review_count(active),
             reviews_submitted=_review_count(active & Q(submitted_at__isnull=False)),
             reviews_conflicted=_review_count(Q(has_conflict=True)),
         )
         .order_by()
+        .values(
+            "pk",
+            "reviews_assigned",
+            "reviews_submitted",
+            "reviews_conflicted",
+            *ROW_COLUMNS,
+            **ROW_NAMES,
+        )
     )
-    by_id = {bid.pk: bid for bid in bids}
+    by_id = {row.pop("pk"): QueueRow(**row) for row in values}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -231,11 +301,11 @@ class QueueView(CaseworkerMixin, TemplateView):
             filterset.qs.values_list("pk", flat=True), PAGE_SIZE, count=filterset.count()
         )
         page_obj = paginator.get_page(request.GET.get("page"))
-        page_obj.object_list = page_rows(list(page_obj.object_list))
         context.update(
             review_section="queue",
             filter=filterset,
             filter_form=filterset.form,
+            filter_fields=self._filter_fields(filterset.form),
             filter_errors=self._filter_errors(filterset),
             selected_filters=self._selected(filterset, query, base),
             clear_filters_url=query_url(base, QueryDict(), sort=query.get("sort")),
@@ -243,21 +313,58 @@ class QueueView(CaseworkerMixin, TemplateView):
             columns=self._columns(filterset, query, base),
             sort_value=query.get("sort", ""),
             page_obj=page_obj,
-            bids=page_obj.object_list,
             total=page_obj.paginator.count,
             csv_url=query_url(reverse("review:queue_csv"), query),
         )
         if context["is_analyst"]:
             context.update(self._assign_context())
+        context["table"] = self._table(context, filterset, query)
         return context
+
+    def _table(self, context: dict, filterset, query: QueryDict) -> str:
+        """The table of the page's bids, rendered.
+
+        Fifty rows are most of the page's work, and they change only when a bid, a review or
+        the reference data they name does: the rendered table is kept in the cache under the
+        query, the page, the role and (for "assigned to me") the user until then
+        (``bids.derived``), and the page's bids are not even read. A table holding the ticks
+        of a refused assignment is the user's own and is never kept."""
+        page_obj = context["page_obj"]
+        if not context["total"]:
+            return ""
+
+        def render() -> str:
+            page_obj.object_list = page_rows(list(page_obj.object_list))
+            names = ["is_analyst", "selected_filters", "columns", "page_obj", "ticked"]
+            table = {name: context.get(name) for name in names}
+            table.update(bids=page_obj.object_list, assign_form=context.get("assign_form"))
+            return render_to_string("bids/review/queue/_table.html", table)
+
+        if context.get("ticked") or (context.get("assign_form") and context["assign_form"].errors):
+            return render()
+        user = self.request.user.pk if "assigned_to_me" in filterset.chosen else None
+        key = [query.urlencode(), page_obj.number, context["is_analyst"], user]
+        digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
+        return cached_review_figure(f"queue-table:{digest}", render)
+
+    def _filter_fields(self, form) -> list[tuple]:
+        """Each filter of the panel with its options (none for the search box). The lists of
+        rounds, categories, forces, regions and collaborations are the same for every request,
+        so they come from the cache until one of them changes (``bids.derived``)."""
+        selects = PANEL_FILTERS[1:]
+        choices = cached_review_figure(
+            "queue-choices", lambda: {name: field_choices(form[name].field) for name in selects}
+        )
+        return [(form["q"], [])] + [
+            (form[name], select_options(form[name], choices[name])) for name in selects
+        ]
 
     def _filter_errors(self, filterset) -> list[dict[str, str]]:
         """Each bad parameter's message, linked to its field in the filter panel when it has one
         there (``sort`` does not)."""
-        panel = {"q", "round", "status", "category", "force", "region", "collaboration", "amount"}
         return [
             {
-                "href": f"#{filterset.form[name].id_for_label}" if name in panel else "",
+                "href": f"#{filterset.form[name].id_for_label}" if name in PANEL_FILTERS else "",
                 "text": message,
             }
             for name, message in filterset.error_messages().items()
@@ -336,6 +443,7 @@ class QueueView(CaseworkerMixin, TemplateView):
             form.is_valid()
         return {
             "assign_form": form,
+            "reviewer_options": checkbox_options(form["reviewers"]),
             "assign_result": session.pop(ASSIGN_RESULT_KEY, None),
             "ticked": set(refused_input["bids"]) if refused_input else set(),
             "next_url": self.request.get_full_path(),

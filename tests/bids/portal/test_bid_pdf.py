@@ -43,13 +43,13 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     ).stdout
 
 
-def with_total(bid: Bid) -> Bid:
-    return Bid.objects.with_requested_total().get(pk=bid.pk)
+def as_stored(bid: Bid) -> Bid:
+    return Bid.objects.get(pk=bid.pk)
 
 
 def rendered_html(bid: Bid) -> str:
     """The PDF's HTML, unescaped, with each run of white space as one space."""
-    html = render_to_string("pdf/bid.html", bid_pdf_context(with_total(bid)))
+    html = render_to_string("pdf/bid.html", bid_pdf_context(as_stored(bid)))
     return " ".join(unescape(html).split())
 
 
@@ -171,7 +171,7 @@ def test_a_long_case_for_change_runs_onto_more_pages():
     short = BidFactory()
     long = BidFactory(case_for_change="\n\n".join(["Three forces, three systems. " * 40] * 12))
     pages = [
-        page_count(render_pdf("pdf/bid.html", bid_pdf_context(with_total(bid))))
+        page_count(render_pdf("pdf/bid.html", bid_pdf_context(as_stored(bid))))
         for bid in (short, long)
     ]
     assert pages[0] >= 1

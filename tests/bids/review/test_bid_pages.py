@@ -299,6 +299,39 @@ def test_oversubscribed_envelope_is_flagged(client, analyst):
     assert "Oversubscribed" in page
 
 
+def test_the_money_and_similar_bids_follow_changes_to_other_bids(client, analyst, office_user):
+    """Both are cached between requests; a change to another submitted bid shows at once."""
+    bid = submitted_bid(title="Body-worn video for frontline officers")
+    envelope = EnvelopeFactory(round=bid.round, financial_year=2016, amount=Decimal(9000000))
+    other = BidFactory(
+        submitted=True,
+        round=bid.round,
+        title="Armed response vehicle uplift",
+        summary="Armed crews.",
+        profile={2016: Decimal("1000000.00")},
+    )
+    client.force_login(analyst)
+    first = client.get(url("bid", bid)).context
+    assert first["envelope_rows"][0].requested_by_all == Decimal("3240000.00")
+    assert first["similar"] == []
+
+    envelope.amount = Decimal(6000000)
+    envelope.save()
+    services.bid_withdraw(bid=other, by=office_user, reason="Funded locally.")
+    twin = BidFactory(
+        submitted=True, lead_force=force("kent"), title="Body-worn video for frontline officers"
+    )
+    again = client.get(url("bid", bid)).context
+    assert again["envelope_rows"][0].envelope == Decimal("6000000.00")
+    assert again["envelope_rows"][0].requested_by_all == Decimal("2240000.00")
+    assert [row.bid for row in again["similar"]] == [twin]
+
+    twin.status = S.WITHDRAWN
+    twin.save()
+    [row] = client.get(url("bid", bid)).context["similar"]
+    assert row.bid.status == S.WITHDRAWN
+
+
 def test_timeline_names_who_did_what_and_why(client, analyst, reviewer, office_user):
     bid = assigned(submitted_bid(), reviewer, by=analyst)
     review = review_of(bid, reviewer)
