@@ -6,12 +6,12 @@
   every funding line. ``store_requested_totals`` recomputes it from the funding lines.
 - Figures of the review pages cached under one *generation* token
   (``review_figures_generation``): the bids most like a bid, what a round's bids of a category
-  ask for each year against its envelope, and the review queue's counts by status, the choices
-  of its filter panel and its rendered table under each set of filters. A save or delete of
-  any bid that is not a draft, of a funding line of one, of a review, of an envelope, or of
-  the reference data the pages name (rounds, funds, categories, forces, regions,
-  collaborations) replaces the token, and every such figure is worked out afresh; drafts are
-  the office's own, so none of them counts.
+  ask for each year against its envelope, the review queue's counts by status under each set
+  of filters and the choices of its filter panel. A save or delete of any bid that is not a
+  draft, of a funding line of one, of a review, of an envelope, or of the reference data the
+  filters list (rounds, funds, categories, forces, regions, collaborations) replaces the token,
+  and every such figure is worked out afresh; drafts are the office's own, so none of them
+  counts.
 
 Both follow every write through signals, as the money summaries do
 (docs/decisions/0016-money-summaries.md): funding lines and bids are written by the services,

@@ -8,16 +8,12 @@ bid.
 At tens of thousands of bids the page does as little as it shows: the filters and the sort run
 over the bids alone (each served by an index), the counts by status give the total as well, and
 only the 50 bids of the page are joined to their round, force and category and have their
-reviews counted (``page_rows``); the requested total is stored on each bid. The counts, the
-filter lists and the rendered table are kept in the cache until a bid, a review or the
-reference data they show changes (``bids.derived``). The CSV holds every row, so it annotates
-them all in one pass (``Bid.objects.for_review_list()``).
+reviews counted (``page_rows``); the requested total is stored on each bid. The CSV holds every
+row, so it annotates them all in one pass (``Bid.objects.for_review_list()``).
 """
 
 import csv
 import datetime
-import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,10 +31,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views import View
@@ -117,17 +111,6 @@ class QueueRow:
     @property
     def lead_force(self) -> str:
         return short_force_name(self.lead_force_name)
-
-    @property
-    def url(self) -> str:
-        return reverse("review:bid", args=[self.reference])
-
-    @property
-    def submitted_on(self) -> str:
-        """The day of submission, such as ``5 Aug 2016``; empty when not recorded."""
-        if self.submitted_at is None:
-            return ""
-        return date_format(timezone.localtime(self.submitted_at), "j M Y")
 
     @property
     def status_label(self) -> str:
@@ -301,6 +284,7 @@ class QueueView(CaseworkerMixin, TemplateView):
             filterset.qs.values_list("pk", flat=True), PAGE_SIZE, count=filterset.count()
         )
         page_obj = paginator.get_page(request.GET.get("page"))
+        page_obj.object_list = page_rows(list(page_obj.object_list))
         context.update(
             review_section="queue",
             filter=filterset,
@@ -313,39 +297,13 @@ class QueueView(CaseworkerMixin, TemplateView):
             columns=self._columns(filterset, query, base),
             sort_value=query.get("sort", ""),
             page_obj=page_obj,
+            bids=page_obj.object_list,
             total=page_obj.paginator.count,
             csv_url=query_url(reverse("review:queue_csv"), query),
         )
         if context["is_analyst"]:
             context.update(self._assign_context())
-        context["table"] = self._table(context, filterset, query)
         return context
-
-    def _table(self, context: dict, filterset, query: QueryDict) -> str:
-        """The table of the page's bids, rendered.
-
-        Fifty rows are most of the page's work, and they change only when a bid, a review or
-        the reference data they name does: the rendered table is kept in the cache under the
-        query, the page, the role and (for "assigned to me") the user until then
-        (``bids.derived``), and the page's bids are not even read. A table holding the ticks
-        of a refused assignment is the user's own and is never kept."""
-        page_obj = context["page_obj"]
-        if not context["total"]:
-            return ""
-
-        def render() -> str:
-            page_obj.object_list = page_rows(list(page_obj.object_list))
-            names = ["is_analyst", "selected_filters", "columns", "page_obj", "ticked"]
-            table = {name: context.get(name) for name in names}
-            table.update(bids=page_obj.object_list, assign_form=context.get("assign_form"))
-            return render_to_string("bids/review/queue/_table.html", table)
-
-        if context.get("ticked") or (context.get("assign_form") and context["assign_form"].errors):
-            return render()
-        user = self.request.user.pk if "assigned_to_me" in filterset.chosen else None
-        key = [query.urlencode(), page_obj.number, context["is_analyst"], user]
-        digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
-        return cached_review_figure(f"queue-table:{digest}", render)
 
     def _filter_fields(self, form) -> list[tuple]:
         """Each filter of the panel with its options (none for the search box). The lists of

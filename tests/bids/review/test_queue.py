@@ -522,37 +522,25 @@ def test_status_counts_follow_the_other_filters_but_not_the_status(analyst_clien
     assert _status_counts(analyst_client.get(QUEUE, {"status": "withdrawn"}))["Withdrawn"][0] == 0
 
 
-# Asked again with nothing changed, the counts, the filter lists and the table come from the
-# cache: session, user, groups and the office check of the header, the analysts to assign.
-QUEUE_QUERIES_CACHED = 5
-
-
-def test_the_queue_is_kept_until_a_bid_a_review_or_a_force_changes(
-    analyst_client, analyst, django_assert_num_queries
+def test_status_counts_are_kept_until_a_bid_a_review_or_a_force_changes(
+    analyst_client, analyst, django_assert_max_num_queries
 ):
     kent = submitted(lead_force=force("kent"))
     submitted(status=S.UNDER_REVIEW, lead_force=force("kent"))
     assert _status_counts(analyst_client.get(QUEUE))["All"][0] == 2
-    with django_assert_num_queries(QUEUE_QUERIES_CACHED):
-        response = analyst_client.get(QUEUE)
-    assert len(rows(response)) == 2
-    assert "None assigned" in table(response)
+    # Asked again, the counts come from the cache: one query fewer.
+    _queries(analyst_client, QUEUE, {}, django_assert_max_num_queries, QUEUE_QUERIES - 1)
 
     kent.status = S.WITHDRAWN
     kent.save()
-    response = analyst_client.get(QUEUE)
-    counts = _status_counts(response)
+    counts = _status_counts(analyst_client.get(QUEUE))
     assert counts["Withdrawn"][0] == 1
     assert "Submitted" not in counts
-    assert "Withdrawn" in text(response)
 
     mine = {"assigned_to_me": "1"}
     assert _status_counts(analyst_client.get(QUEUE, mine))["All"][0] == 0
     ReviewFactory(bid=kent, reviewer=analyst)
-    response = analyst_client.get(QUEUE, mine)
-    assert _status_counts(response)["All"][0] == 1
-    assert rows(response) == [kent.reference]
-    assert "0 of 1" in text(response)
+    assert _status_counts(analyst_client.get(QUEUE, mine))["All"][0] == 1
 
     south_east = {"region": force("kent").region.slug}
     assert _status_counts(analyst_client.get(QUEUE, south_east))["All"][0] == 2
@@ -771,14 +759,6 @@ def test_bad_input_changes_nothing_and_says_why(analyst_client, analyst, data, m
     page = analyst_client.get(response.url)
     assert "There is a problem" in text(page)
     assert message in text(page)
-
-
-def test_ticks_of_a_refused_form_show_once_even_when_the_table_is_kept(analyst_client):
-    bid = submitted()
-    assert f'value="{bid.reference}" checked' not in analyst_client.get(QUEUE).content.decode()
-    response = analyst_client.post(ASSIGN, {"bids": [bid.reference], "next": "/review/"})
-    assert f'value="{bid.reference}" checked' in analyst_client.get(response.url).content.decode()
-    assert f'value="{bid.reference}" checked' not in analyst_client.get(QUEUE).content.decode()
 
 
 def test_ticks_survive_a_refused_form(analyst_client):
