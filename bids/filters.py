@@ -40,8 +40,10 @@ def field_choices(field) -> list[tuple]:
     """A form field's choices as its widget lists them. A model choice field's rows come in one
     fetch, where its own iterator reads them through a server-side cursor (three round trips
     to PostgreSQL for a list of a few dozen rows)."""
-    if not isinstance(field, ModelChoiceField):
-        return list(field.choices)
+    if not isinstance(field, ModelChoiceField) or getattr(field, "labels_from_the_list", False):
+        # A field that labels each choice from the whole list (the reviewers') lists them;
+        # iter() first, as list() would ask a model choice iterator its length (a COUNT).
+        return list(iter(field.choices))
     empty = [("", field.empty_label)] if field.empty_label is not None else []
     return empty + [
         (field.prepare_value(row), field.label_from_instance(row)) for row in field.queryset

@@ -11,6 +11,7 @@ of status.
 
 import datetime
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -138,6 +139,21 @@ def review_events(bid: Bid):
 def person_name(user) -> str:
     """A user's full name, or their username when they have not given one."""
     return user.get_full_name() or user.get_username()
+
+
+def distinct_names(users) -> dict[int, str]:
+    """Each user's name by id, with their email address (or username) after it when another of
+    ``users`` has the same name: two analysts called Laura Jones must not look alike in a list
+    from which one of them is chosen."""
+    users = list(users)
+    names = {user.pk: person_name(user) for user in users}
+    shared = {name for name, n in Counter(names.values()).items() if n > 1}
+    return {
+        user.pk: f"{names[user.pk]} ({user.email or user.get_username()})"
+        if names[user.pk] in shared
+        else names[user.pk]
+        for user in users
+    }
 
 
 def review_actor_name(event: BidEvent) -> str:

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from bids.models import Criterion, Review
+from bids.timeline import distinct_names, person_name
 
 
 class ReviewForm(forms.Form):
@@ -35,9 +36,24 @@ class RecommendationField(NeededToSubmit, forms.ChoiceField):
     pass
 
 
+class ReviewerChoices(forms.models.ModelChoiceIterator):
+    """The analysts, each labelled with a name no other of them shares (``distinct_names``),
+    from the one fetch of the list."""
+
+    def __iter__(self):
+        users = list(self.queryset)
+        names = distinct_names(users)
+        for user in users:
+            value = forms.models.ModelChoiceIteratorValue(self.field.prepare_value(user), user)
+            yield value, names[user.pk]
+
+
 class ReviewerChoiceField(forms.ModelMultipleChoiceField):
+    iterator = ReviewerChoices
+    labels_from_the_list = True
+
     def label_from_instance(self, user):
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
 
 class AssignReviewersForm(ReviewForm):

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.models import User
 
+from bids.forms.review import ReviewerChoiceField
 from bids.models import Bid
 from bids.permissions import ANALYSTS
 
@@ -14,15 +15,6 @@ def analysts():
         .order_by("first_name", "last_name", "username")
         .distinct()
     )
-
-
-def person_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-class ReviewerChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return person_name(obj)
 
 
 class AssignBatchForm(forms.Form):

@@ -28,7 +28,7 @@ from bids.forms.review import (
 )
 from bids.models import Award, Bid, BidEvent, Criterion, Document, Envelope, Review
 from bids.similar import similar_bids
-from bids.timeline import person_name, review_events, review_timeline
+from bids.timeline import distinct_names, person_name, review_events, review_timeline
 from bids.views.portal.base import bid_answers_context
 from bids.views.portal.documents import bid_pdf_response, document_file_response
 from bids.views.review.base import AnalystMixin, ReviewBidMixin, is_review_user
@@ -302,6 +302,7 @@ class AnalystOption:
 
     id: str
     user: User
+    name: str
     checked: bool
 
 
@@ -310,6 +311,7 @@ class AssignedAnalyst:
     """An analyst already assigned, with how far their review has got."""
 
     user: User
+    name: str
     review: Review
 
 
@@ -328,13 +330,17 @@ class AssignView(AnalystMixin, ServiceFormMixin, BidPageMixin, FormView):
         chosen = {str(value) for value in field.value() or []}
         reviews = list(self.bid.reviews.select_related("reviewer").order_by("assigned_at", "pk"))
         taken = {r.reviewer_id for r in reviews}
-        options = [user for user in field.field.queryset if user.pk not in taken]
+        everyone = list(field.field.queryset)
+        options = [user for user in everyone if user.pk not in taken]
+        names = distinct_names([*everyone, *(r.reviewer for r in reviews)])
         context.update(
             can_assign=self.bid.status in ASSIGNABLE,
-            assigned=[AssignedAnalyst(r.reviewer, r) for r in reviews],
+            assigned=[AssignedAnalyst(r.reviewer, names[r.reviewer_id], r) for r in reviews],
             # Numbered like Django's own checkboxes, so the error summary links to the first.
             options=[
-                AnalystOption(f"{field.auto_id}_{index}", user, str(user.pk) in chosen)
+                AnalystOption(
+                    f"{field.auto_id}_{index}", user, names[user.pk], str(user.pk) in chosen
+                )
                 for index, user in enumerate(options)
             ],
         )

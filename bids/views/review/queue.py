@@ -48,9 +48,10 @@ from bids.filters import (
     field_choices,
     select_options,
 )
-from bids.forms.review_queue import AssignBatchForm, person_name
+from bids.forms.review_queue import AssignBatchForm
 from bids.models import Bid, Review
 from bids.permissions import PermissionDenied
+from bids.timeline import person_name
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
 from forces.models import short_force_name
 

@@ -669,6 +669,26 @@ def test_assign_page_lists_analysts_and_who_is_assigned(client, analyst, reviewe
     assert f"{name(reviewer)} 1 review in progress" in text(response)
 
 
+def test_two_analysts_with_one_name_are_told_apart(client, analyst, reviewer):
+    bid = assigned(submitted_bid(), reviewer, by=analyst)
+    # A namesake of the reviewer already assigned, and someone whose name is theirs alone.
+    UserFactory(
+        analyst=True,
+        first_name=reviewer.first_name,
+        last_name=reviewer.last_name,
+        email="namesake@ho.test",
+    )
+    UserFactory(analyst=True, first_name="Ada", last_name="Byron", email="ada@ho.test")
+    client.force_login(analyst)
+
+    page = text(client.get(url("assign", bid)))
+
+    assert f"Already assigned {name(reviewer)} ({reviewer.email}): has not" in page
+    assert f"{name(reviewer)} (namesake@ho.test) 0 reviews in progress" in page
+    assert "Ada Byron 0 reviews in progress" in page
+    assert f"{name(analyst)} 0 reviews in progress" in page
+
+
 def test_assign_reviewers_puts_a_submitted_bid_under_review(
     client, analyst, reviewer, second_analyst
 ):

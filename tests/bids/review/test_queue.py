@@ -86,6 +86,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, url):
     assert response.url.startswith(reverse("login"))
 
 
+def test_the_batch_form_tells_two_analysts_with_one_name_apart(analyst_client, analyst):
+    submitted()
+    UserFactory(analyst=True, first_name="Sam", last_name="Lee", email="sam.lee@ho.test")
+    UserFactory(analyst=True, first_name="Sam", last_name="Lee", email="s.lee@ho.test")
+
+    page = text(analyst_client.get(QUEUE))
+
+    assert "Sam Lee (s.lee@ho.test)" in page
+    assert "Sam Lee (sam.lee@ho.test)" in page
+    assert f"{analyst.get_full_name()} (" not in page
+
+
 def test_anonymous_post_to_assign_is_sent_to_sign_in(client):
     bid = submitted()
     response = client.post(ASSIGN, {"bids": [bid.reference]})
