@@ -440,6 +440,37 @@ def measure_pdf(name: str, path: str, cookie: str = "") -> dict:
     return result
 
 
+# Where the review pages keep the figures they share between requests (bids/derived.py), as
+# Django's Redis cache names it: without it, every figure is worked out again.
+REVIEW_FIGURES_KEY = "fundtracker:1:review-figures:generation"
+
+
+def measure_signed_in_cold(name: str, path: str, cookie: str, rounds: int = 7) -> dict:
+    """A signed-in page one request at a time, each just after the review pages' cached figures
+    are dropped, as any change to a submitted bid or a review drops them."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    times = []
+    for attempt in range(rounds):
+        client.delete(REVIEW_FIGURES_KEY)
+        status, _, seconds = fetch(f"{path}{'&' if '?' in path else '?'}_cold={attempt}", cookie)
+        if status != 200:
+            raise SystemExit(f"{name}: {path} answered {status}")
+        times.append(seconds)
+    result = {
+        "name": name,
+        "path": path,
+        "p50_ms": statistics.median(times) * 1000,
+        "max_ms": max(times) * 1000,
+    }
+    log(
+        f"{name}, figures dropped first: p50 {result['p50_ms']:.1f} ms,"
+        f" slowest {result['max_ms']:.1f} ms"
+    )
+    return result
+
+
 SQL_PROBE = r"""
 import json, statistics, time, urllib.request
 from django.core.cache import cache
@@ -620,6 +651,21 @@ def report(data: dict) -> str:
             f"| {row['name']} (`{row['path']}`) | {row['rps']:,.0f} | {row['p50_ms']:.1f} | "
             f"{row['p95_ms']:.1f} | {ratio:.0%} | {target} | {verdict(ok) if target else ''} |"
         )
+    if data.get("signed_in_cold"):
+        lines += [
+            "",
+            "The signed-in pages keep some figures between requests (the queue's counts by status"
+            " and filter lists, a bid's similar bids, the round's requests by year), dropped by"
+            " any change to a submitted bid or a review; the page itself is built on every"
+            " request. The same pages one request at a time, each just after those figures were"
+            " dropped:",
+            "",
+        ]
+        for row in data["signed_in_cold"]:
+            lines.append(
+                f"- {row['name']} (`{row['path']}`): p50 {row['p50_ms']:.1f} ms,"
+                f" slowest {row['max_ms']:.1f} ms"
+            )
     cold = data["cold"]
     probe_pages = data["probe"]["pages"]
     alone = probe_pages["/allocations/"]
@@ -795,6 +841,11 @@ def main() -> None:
             row = measure(wrk, script, name, path, cookie=cookie)
             row["target"] = ("p95 ≤ 150 ms", row["p95_ms"] <= 150)
             pages.append(row)
+        signed_in_cold = (
+            [measure_signed_in_cold(name, path, cookie) for name, path in signed_in]
+            if cache_url.startswith("redis")
+            else []
+        )
         csv = measure_csv(server)
         panel = (
             f"/review/rounds/{info['panel_round']}/panel-pack.pdf?category={info['panel_category']}"
@@ -827,6 +878,7 @@ def main() -> None:
         "floor": floor,
         "pages": pages,
         "cold": cold,
+        "signed_in_cold": signed_in_cold,
         "combinations": combinations,
         "csv": csv,
         "pdfs": pdfs,
