@@ -241,15 +241,8 @@ MONEY_NAMES = ("allocated", "paid", "spent")
 def _force_money(forces) -> dict[int, dict[str, Decimal]]:
     """Each force's exact share of published money (``allocated``, ``paid``, ``spent``, to six
     places), summed from the summary table rather than by splitting every tranche."""
-    cells = AllocationCell.objects.filter(
-        round__in=FundingRound.objects.published(), force__in=forces.values("pk")
-    )
-    return {
-        row.pop("force"): row
-        for row in cells.values("force")
-        .annotate(**{name: Sum(name) for name in MONEY_NAMES})
-        .order_by()
-    }
+    rows = cells(force__in=forces.values("pk")).values("force").annotate(**_part_sums())
+    return {row.pop("force"): row for row in rows}
 
 
 def _rows(forces, money: dict, counts: tuple[dict, dict]) -> list[ForceRow]:

@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from django_command import Project
+from django_command import SESSION_FOR, Project
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
@@ -157,26 +157,11 @@ def fixtures() -> dict:
     code = r"""
 import json
 from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.db.models import Count, Q
 from bids.models import Award, Bid, FundingRound
 
 analyst = User.objects.get(username="analyst")
-session = SessionStore()
-session[SESSION_KEY] = str(analyst.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = analyst.get_session_auth_hash()
-# Home Office staff must have entered a code from their authenticator app in the session.
-if analyst.is_staff or analyst.groups.exists():
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=analyst, name="Load test", defaults={"confirmed": True}
-    )
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-session.set_expiry(24 * 3600)
-session.save()
+session_key = session_for(analyst)
 award = Award.objects.published().select_related("bid").order_by("-total").first()
 bid = Bid.objects.filter(status="under_review").annotate(n=Count("reviews")).order_by("-n").first()
 # The panel pack holds a category's recommended bids: the largest such group of 150 to 250.
@@ -214,7 +199,7 @@ print(json.dumps({
         "force": notts.slug,
         "category": category["category__slug"],
     },
-    "session": session.session_key,
+    "session": session_key,
     "award": award.bid.reference,
     "bid": bid.reference if bid else None,
     "panel_round": panel["round__slug"],
@@ -222,7 +207,7 @@ print(json.dumps({
     "panel_bids": panel["n"],
 }))
 """
-    return json.loads(shell(code))
+    return json.loads(shell(SESSION_FOR + code))
 
 
 def redis_answers() -> bool:
@@ -440,20 +425,24 @@ def measure_pdf(name: str, path: str, cookie: str = "") -> dict:
     return result
 
 
-# Where the review pages keep the figures they share between requests (bids/derived.py), as
-# Django's Redis cache names it: without it, every figure is worked out again.
-REVIEW_FIGURES_KEY = "fundtracker:1:review-figures:generation"
-
-
 def measure_signed_in_cold(name: str, path: str, cookie: str, rounds: int = 7) -> dict:
     """A signed-in page one request at a time, each just after the review pages' cached figures
     are dropped, as any change to a submitted bid or a review drops them."""
     import redis
 
+    # The token the review pages keep their figures under (bids/derived.py), as the cache
+    # names it in Redis: without it, every figure is worked out again.
+    key = shell(
+        "from django.core.cache import cache\n"
+        "from bids.derived import REVIEW_FIGURES_KEY\n"
+        "print(cache.make_key(REVIEW_FIGURES_KEY))",
+        settings="fundtracker.settings.production",
+        CACHE_URL=REDIS_URL,
+    )
     client = redis.Redis.from_url(REDIS_URL)
     times = []
     for attempt in range(rounds):
-        client.delete(REVIEW_FIGURES_KEY)
+        client.delete(key)
         status, _, seconds = fetch(f"{path}{'&' if '?' in path else '?'}_cold={attempt}", cookie)
         if status != 200:
             raise SystemExit(f"{name}: {path} answered {status}")

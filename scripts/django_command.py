@@ -8,6 +8,34 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Code for ``Project.shell`` to begin with: ``session_for(user)``, the key of a saved session
+# signed in as ``user`` (one a user), which for Home Office staff has also passed the second
+# factor with a confirmed authenticator device, so that a load run reaches every signed-in page.
+SESSION_FOR = r"""
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+sessions = {}
+
+def session_for(user):
+    if user.pk not in sessions:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        if user.is_staff or user.groups.exists():
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name="Load test", defaults={"confirmed": True}
+            )
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.set_expiry(24 * 3600)
+        session.save()
+        sessions[user.pk] = session.session_key
+    return sessions[user.pk]
+"""
+
 
 class Project:
     def __init__(self, database_url: str, secret_key: str) -> None:

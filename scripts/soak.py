@@ -54,7 +54,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from django_command import Project
+from django_command import SESSION_FOR, Project
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -203,10 +203,6 @@ print(json.dumps({
 
 WORK = r"""
 import json
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.db.models import Q
 from django.utils import timezone
 from django.contrib.auth.models import User
@@ -215,25 +211,6 @@ from bids.permissions import ANALYSTS
 from bids.services import spend_return_verify
 from bids.views.portal.following import spend_returns_due
 from forces.models import Force, OfficeMembership, Region
-
-sessions = {}
-
-def session_for(user):
-    if user.pk not in sessions:
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        # Home Office staff must have entered a code from their authenticator app in the session.
-        if user.is_staff or user.groups.exists():
-            device, _ = TOTPDevice.objects.get_or_create(
-                user=user, name="Load test", defaults={"confirmed": True}
-            )
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.set_expiry(24 * 3600)
-        session.save()
-        sessions[user.pk] = session.session_key
-    return sessions[user.pk]
 
 # The Home Office sends back some of the returns still waiting to be checked, so that the
 # offices have corrections to send as well as the quarters they have not reported.
@@ -993,7 +970,7 @@ def main() -> int:
         log(f"private PostgreSQL {cluster.version()} on port {PG_PORT} in {cluster.folder}")
         counts = create_database()
         manage("collectstatic", "--no-input", "-v", "0", settings="fundtracker.settings.production")
-        work = json.loads(shell(f"SEND_BACK = {SEND_BACK}\n" + WORK))
+        work = json.loads(shell(f"SEND_BACK = {SEND_BACK}\n" + SESSION_FOR + WORK))
         log(f"work: {len(work['spend'])} spend returns due, {len(work['reviews'])} open reviews")
         cache_url = redis_cache_url()
         with Server(cache_url) as server:
