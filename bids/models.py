@@ -1313,3 +1313,40 @@ class BidEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+
+class PanelPackPage(models.Model):
+    """A bid's page of the funding panel's pack laid out ahead (``bids.panel_pack``), so that a
+    download lays out only what changed.
+
+    ``digest`` is of the HTML it was laid out from: a page is used only while the bid's HTML is
+    the same, so a change to anything the page shows lays it out again. One a bid for the panel,
+    and one for whoever declared a conflict of interest on it (``withheld``: without its reviews).
+    """
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="+")
+    withheld = models.BooleanField(default=False)
+    digest = models.CharField(max_length=64)
+    pdf = models.BinaryField()
+    # The name of each font the page embeds, with the digest of its whole file (PdfFontFile).
+    fonts = models.JSONField(default=dict)
+    laid_out_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "withheld"], name="panelpackpage_bid_withheld")
+        ]
+
+    def __str__(self) -> str:
+        return f"Panel pack page of bid {self.bid_id}{' (withheld)' if self.withheld else ''}"
+
+
+class PdfFontFile(models.Model):
+    """A whole font file that pages laid out ahead were set in, kept once by its digest, to be
+    embedded once in the document they are joined into."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"Font file {self.digest[:12]}"

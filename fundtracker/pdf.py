@@ -14,12 +14,15 @@ footer and page numbers drawn in at the end, when the number of pages is known.
 """
 
 import functools
+import hashlib
 import io
 import mimetypes
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -53,59 +56,183 @@ def _base_url(request) -> str:
     return request.build_absolute_uri("/") if request is not None else DEFAULT_BASE_URL
 
 
-def html_parts_to_pdf(parts: Iterable[str], *, footer: str, request=None) -> bytes:
-    """One PDF of ``parts`` in order, each the HTML of a ``pdf/`` template with no footer of its
-    own (its margin boxes ``content: none``), with ``footer``, the HTML of a blank page that has
-    only the footer, drawn on every page and "Page X of Y" written where pdf/base.html puts it.
+@dataclass(frozen=True)
+class LaidOut:
+    """A part of a document laid out, to be joined to others (``join``), now or later.
 
-    The parts are laid out side by side, in one worker process a CPU, forked so that they start
-    with WeasyPrint and the fonts loaded; each is sent to a worker as soon as ``parts`` yields
-    it, and joined to the pages before it as soon as it is back. A part begins a page, so a long
-    part (a run of pages) costs a little at its edges but no more. The footer, the same on every
-    page, is laid out once. A part that fails fails the whole document.
+    ``pdf`` is the part as WeasyPrint wrote it. ``fonts`` names each font the part embeds that
+    can be shared, by the digest of the whole font file it was set in: the join embeds that file
+    once in the document, for every part that uses it, in place of each part's own subset (a
+    subset keeps each glyph's number in the whole font, so the whole font draws the same).
+    ``font_files`` holds those files by digest (from a worker process, only with the first
+    part it lays out with each); a part kept for later need not keep them, as long as they are
+    kept once, apart, for the join.
+    """
+
+    pdf: bytes
+    fonts: dict[str, str] = field(default_factory=dict)
+    font_files: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+
+def lay_out(html: str, *, request=None) -> LaidOut:
+    """``html``, a ``pdf/`` template's HTML with no footer of its own, laid out here."""
+    import weasyprint  # noqa: F401 - loaded before the font configuration that needs it
+
+    if _font_config is None:
+        _start_worker(in_worker=False)
+    return _lay_out(html, _base_url(request))
+
+
+def lay_out_side_by_side(htmls: Sequence[str], *, request=None) -> list[LaidOut]:
+    """Each of ``htmls`` laid out (``lay_out``), in order, in one worker process a CPU when
+    there are several."""
+    import weasyprint  # noqa: F401 - loaded here, once, for the workers forked from here
+
+    workers = min(os.cpu_count() or 1, len(htmls))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [lay_out(html, request=request) for html in htmls]
+    base_url = _base_url(request)
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
+        return pool.starmap(_lay_out, [(html, base_url) for html in htmls], chunksize=4)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of a document to join: ``html`` to lay out now, or ``laid_out`` ahead; with a
+    ``caption`` written at the top of its first page, if any (see ``join``)."""
+
+    html: str = ""
+    laid_out: LaidOut | None = None
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A joined document, and the parts it laid out, by their place among the parts given."""
+
+    pdf: bytes
+    laid_out: dict[int, LaidOut]
+
+
+def join(
+    parts: Sequence[Part],
+    *,
+    footer: str,
+    request=None,
+    font_files: Mapping[str, bytes] | None = None,
+) -> Joined:
+    """One PDF of ``parts`` in order, each a document of whole pages with no footer of its own
+    (a ``pdf/`` template whose margin boxes are ``content: none``), with ``footer``, the HTML of
+    a blank page that has only the footer, drawn on every page and "Page X of Y" written where
+    pdf/base.html puts it. The parts' outlines are kept, in order, and the first part's metadata.
+
+    Parts given as HTML are laid out side by side, in one worker process a CPU (forked, so that
+    they start with WeasyPrint and the fonts loaded), the longest first; meanwhile the parts laid
+    out ahead are joined, and each of the others is put in its place as soon as it is back. A
+    part's ``caption`` is written on its first page where pdf/base.html sets a ``pdf-caption``
+    paragraph that opens the page (the part leaves it empty): what a part laid out ahead cannot
+    know, such as its place in a ranking. ``font_files`` has the whole fonts of the parts laid
+    out ahead, by digest (``LaidOut``). A part that fails fails the whole document.
     """
     import weasyprint  # noqa: F401 - loaded here, once, for the workers forked from here
 
     base_url = _base_url(request)
-    joined = _JoinedPdf()
-    workers = os.cpu_count() or 1
+    files = dict(font_files or {})
+    joined = _JoinedPdf(len(parts))
+    # The footer first, then the longest part: the one the document waits for.
+    pending = sorted(
+        (index for index, part in enumerate(parts) if part.laid_out is None),
+        key=lambda index: -len(parts[index].html),
+    )
+    htmls = [footer, *(parts[index].html for index in pending)]
+    laid_out = {}
+
+    def place(index: int, part: LaidOut) -> None:
+        files.update(part.font_files)
+        joined.place(index, part, files, parts[index].caption)
+
+    workers = min(os.cpu_count() or 1, len(htmls))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _start_worker()
-        joined.set_footer(_lay_out(footer, base_url))
-        for part in parts:
-            joined.append(_lay_out(part, base_url))
-        return joined.finish()
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
-        laid_out = [pool.apply_async(_lay_out, (footer, base_url))]
-        laid_out += [pool.apply_async(_lay_out, (part, base_url)) for part in parts]
-        joined.set_footer(laid_out[0].get())
-        for part in laid_out[1:]:
-            joined.append(part.get())
-        return joined.finish()
+        footer_laid_out, *fresh = (lay_out(html, request=request) for html in htmls)
+        laid_out = dict(zip(pending, fresh, strict=True))
+        for index, part in enumerate(parts):
+            place(index, part.laid_out or laid_out[index])
+    else:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
+            results = [pool.apply_async(_lay_out, (html, base_url)) for html in htmls]
+            for index, part in enumerate(parts):
+                if part.laid_out is not None:
+                    place(index, part.laid_out)
+            footer_laid_out = results[0].get()
+            for index, result in zip(pending, results[1:], strict=True):
+                laid_out[index] = result.get()
+                place(index, laid_out[index])
+    files.update(footer_laid_out.font_files)
+    joined.set_footer(footer_laid_out, files)
+    return Joined(joined.finish(), laid_out)
+
+
+def html_parts_to_pdf(parts: Iterable[str], *, footer: str, request=None) -> bytes:
+    """One PDF of ``parts``, each the HTML of a document of whole pages, laid out side by side
+    and joined with ``footer`` (see ``join``)."""
+    return join([Part(html=html) for html in parts], footer=footer, request=request).pdf
 
 
 # One font configuration for all the parts a process lays out: a new one for each document
 # would find and load the fonts again, which costs about as much as laying out a page.
 _font_config = None
+# The whole fonts a worker process has sent back already: each is sent with the first part
+# that uses it, not with every part (a font file is a hundred kilobytes or more).
+_fonts_sent: set[str] | None = None
 
 
-def _start_worker() -> None:
-    global _font_config
+def _start_worker(in_worker: bool = True) -> None:
+    global _font_config, _fonts_sent
     from weasyprint.text.fonts import FontConfiguration
 
-    # A worker forked from a gunicorn worker would otherwise keep its handlers, and ignore the
-    # SIGTERM with which the pool ends it.
-    for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGABRT"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if in_worker:
+        _fonts_sent = set()
+        # A worker forked from a gunicorn worker would otherwise keep its handlers, and ignore
+        # the SIGTERM with which the pool ends it.
+        for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGABRT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
     _font_config = FontConfiguration()
 
 
-def _lay_out(html: str, base_url: str) -> bytes:
+def _lay_out(html: str, base_url: str) -> LaidOut:
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=base_url, url_fetcher=_fetcher_class()())
-    return document.render(font_config=_font_config).write_pdf()
+    document = HTML(string=html, base_url=base_url, url_fetcher=_fetcher_class()()).render(
+        font_config=_font_config
+    )
+    pdf = document.write_pdf()
+    fonts, files = {}, {}
+    for font in document.fonts.values():
+        data = _whole_font(font)
+        if data is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            fonts[font.name.decode()] = digest
+            if _fonts_sent is None or digest not in _fonts_sent:
+                files[digest] = data
+    if _fonts_sent is not None:
+        _fonts_sent.update(files)
+    return LaidOut(pdf, fonts, files)
+
+
+def _whole_font(font) -> bytes | None:
+    """The whole file of a font WeasyPrint embedded as a subset, when it can stand in for the
+    subset: a single TrueType font, not a collection, a variable font, a bitmap or colour font."""
+    from weasyprint.text.fonts import get_hb_object_data
+
+    if font.bitmap or font.png or font.svg or font.colr or font.used_in_forms:
+        return None
+    if "fvar" in font.tables or font.index != 0:
+        return None
+    data = get_hb_object_data(font.hb_face)
+    if data[:4] not in (b"\x00\x01\x00\x00", b"true"):
+        return None
+    return data
 
 
 # Where pdf/base.html's bottom-right margin box sets the first line of "Page X of Y": right
@@ -121,29 +248,47 @@ NUMBER_BASELINE = (
 # The numbers are set in Helvetica, one of the fonts every PDF reader has, so nothing is
 # embedded; Liberation Sans was drawn to its widths (in thousandths of the size), so the
 # numbers line up as WeasyPrint would set them.
+# A caption written at the join sits where pdf/base.html sets the first line of a
+# ``pdf-caption`` paragraph that opens a page: at the 18 mm margins, in 10 pt type on a line 1.4
+# high.
+CAPTION_SIZE = 10
+CAPTION_LEFT = 18 * MM
+CAPTION_BASELINE_FROM_TOP = (
+    18 * MM + (1.4 - 0.905 - 0.212) / 2 * CAPTION_SIZE + 0.905 * CAPTION_SIZE
+)
 HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "e": 556, "f": 278, "g": 556, "o": 556}
 HELVETICA_WIDTHS.update(dict.fromkeys("0123456789", 556))
 
 
-class _JoinedPdf:
-    """PDFs joined one after another (with their outlines, and the metadata of the first),
-    then the footer and the page numbers drawn on every page."""
+# The whole fonts compressed for a PDF, by digest: the same few files go into every joined
+# document, and compressing one takes a few milliseconds.
+_compressed_fonts: dict[str, bytes] = {}
 
-    def __init__(self):
+
+class _JoinedPdf:
+    """PDFs put in their places (``place``, in any order), then the outline, the footer, the
+    page numbers and the captions (``finish``)."""
+
+    def __init__(self, count: int):
         from pypdf import PdfWriter
 
         self.writer = PdfWriter()
         self.footer = None
-        self.first = True
+        self.readers = [None] * count
+        self.pages = [0] * count
+        self.captions = [""] * count
+        self.font_files = {}
 
-    def set_footer(self, pdf: bytes) -> None:
+    def set_footer(self, footer: LaidOut, files: Mapping[str, bytes]) -> None:
         from pypdf import PdfReader
         from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
 
-        page = PdfReader(io.BytesIO(pdf)).pages[0]
-        footer = DecodedStreamObject()
-        footer.set_data(page.get_contents().get_data())
-        footer.update(
+        reader = PdfReader(io.BytesIO(footer.pdf))
+        self.share_fonts(reader, footer.fonts, files)
+        page = reader.pages[0]
+        drawing = DecodedStreamObject()
+        drawing.set_data(page.get_contents().get_data())
+        drawing.update(
             {
                 NameObject("/Type"): NameObject("/XObject"),
                 NameObject("/Subtype"): NameObject("/Form"),
@@ -151,21 +296,82 @@ class _JoinedPdf:
                 NameObject("/Resources"): page["/Resources"].clone(self.writer),
             }
         )
-        self.footer = self.writer._add_object(footer.flate_encode())
+        self.footer = self.writer._add_object(drawing.flate_encode())
 
-    def append(self, pdf: bytes) -> None:
+    def place(self, index: int, part: LaidOut, files: Mapping[str, bytes], caption: str) -> None:
+        """Put ``part`` in its place, ``index``, after the parts before it placed so far."""
         from pypdf import PdfReader
 
-        reader = PdfReader(io.BytesIO(pdf))
-        if self.first and reader.metadata:
+        reader = PdfReader(io.BytesIO(part.pdf))
+        if index == 0 and reader.metadata:
             self.writer.add_metadata(reader.metadata)
-        self.first = False
-        self.writer.append(reader)
+        self.share_fonts(reader, part.fonts, files)
+        self.writer.merge(sum(self.pages[:index]), reader, import_outline=False)
+        self.readers[index] = reader
+        self.pages[index] = len(reader.pages)
+        self.captions[index] = caption
+
+    def copy_outline(self, reader, items, offset: int, parent=None) -> None:
+        from pypdf.generic import Fit
+
+        last = parent
+        for item in items:
+            if isinstance(item, list):
+                self.copy_outline(reader, item, offset, last)
+                continue
+            number = reader.get_destination_page_number(item)
+            if number is None or number < 0:
+                continue
+            fit = Fit.xyz(item.left, item.top, item.zoom) if item.typ == "/XYZ" else Fit.fit()
+            last = self.writer.add_outline_item(
+                title=item.title, page_number=offset + number, parent=parent, fit=fit
+            )
+
+    def share_fonts(self, reader, fonts: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+        """Point the fonts of ``reader`` that have a whole font in ``files`` at that font,
+        embedded once in the document, before the pages are copied: their own subsets are
+        then not copied at all."""
+        from pypdf.generic import NameObject
+
+        for font in _fonts_of(reader):
+            for descendant in font.get("/DescendantFonts", ()):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                digest = fonts.get(str(descriptor.get("/FontName")))
+                if digest in files and "/FontFile2" in descriptor:
+                    descriptor[NameObject("/FontFile2")] = self.font_file(digest, files[digest])
+
+    def font_file(self, digest: str, data: bytes):
+        """The whole font ``data`` as a stream of the document, added once."""
+        from pypdf.generic import NameObject, NumberObject, StreamObject
+
+        if digest not in self.font_files:
+            if digest not in _compressed_fonts:
+                _compressed_fonts[digest] = zlib.compress(data)
+            stream = StreamObject()
+            stream.set_data(_compressed_fonts[digest])
+            stream.update(
+                {
+                    NameObject("/Filter"): NameObject("/FlateDecode"),
+                    NameObject("/Length1"): NumberObject(len(data)),
+                }
+            )
+            self.font_files[digest] = self.writer._add_object(stream)
+        return self.font_files[digest]
 
     def finish(self) -> bytes:
         from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
         writer = self.writer
+        captions = {}
+        offset = 0
+        for reader, pages, caption in zip(self.readers, self.pages, self.captions, strict=True):
+            self.copy_outline(reader, reader.outline, offset)
+            if caption:
+                captions[offset] = caption
+            offset += pages
         font = writer._add_object(
             DictionaryObject(
                 {
@@ -187,10 +393,18 @@ class _JoinedPdf:
             width = sum(HELVETICA_WIDTHS[c] for c in text) * NUMBER_SIZE / 1000
             x = float(page.mediabox.right) - NUMBER_RIGHT - width
             stamp = DecodedStreamObject()
-            stamp.set_data(
+            data = (
                 f"\nQ q /Footer Do Q BT /PageNumber {NUMBER_SIZE} Tf {x:.2f} {NUMBER_BASELINE:.2f}"
                 f" Td ({text}) Tj ET\n".encode()
             )
+            if caption := captions.get(number - 1):
+                y = float(page.mediabox.top) - CAPTION_BASELINE_FROM_TOP
+                data += (
+                    f"BT /PageNumber {CAPTION_SIZE} Tf {CAPTION_LEFT:.2f} {y:.2f} Td (".encode()
+                    + _pdf_string(caption)
+                    + b") Tj ET\n"
+                )
+            stamp.set_data(data)
             contents = page.raw_get("/Contents")
             drawing = list(contents) if isinstance(contents, ArrayObject) else [contents]
             page[NameObject("/Contents")] = ArrayObject([save, *drawing, writer._add_object(stamp)])
@@ -205,6 +419,28 @@ class _JoinedPdf:
         out = io.BytesIO()
         writer.write(out)
         return out.getvalue()
+
+
+def _fonts_of(reader) -> list:
+    """The fonts of every page of ``reader`` and of the forms the pages draw, once each."""
+    fonts, seen = [], set()
+    resources = [page.get("/Resources") for page in reader.pages]
+    while resources:
+        found = resources.pop()
+        if found is None or id(found := found.get_object()) in seen:
+            continue
+        seen.add(id(found))
+        for font in (found.get("/Font") or {}).values():
+            fonts.append(font.get_object())
+        for form in (found.get("/XObject") or {}).values():
+            resources.append(form.get_object().get("/Resources"))
+    return fonts
+
+
+def _pdf_string(text: str) -> bytes:
+    """``text`` as the inside of a PDF literal string in WinAnsiEncoding (Helvetica's)."""
+    data = text.encode("cp1252")
+    return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
 def static_path(url: str) -> Path | None:

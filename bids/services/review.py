@@ -2,12 +2,13 @@
 
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from bids import permissions
+from bids import panel_pack, permissions
 from bids.models import (
     Bid,
     Clarification,
@@ -262,7 +263,7 @@ def bid_moderate(
     score = score.quantize(Decimal("0.01"))
     reason = require_text(reason, "Give the reason for the moderation outcome.")
     to = Status.RECOMMENDED if recommended else Status.NOT_RECOMMENDED
-    return move_bid(
+    bid = move_bid(
         bid,
         to,
         Action.MODERATED,
@@ -270,3 +271,8 @@ def bid_moderate(
         note=f"Moderated score {score}. {reason}",
         moderated_score=score,
     )
+    if recommended:
+        # The bid is in the panel's pack from now on: its page is laid out now, once the
+        # moderation has committed, rather than by the first panel member to download the pack.
+        transaction.on_commit(partial(panel_pack.lay_out_ahead_quietly, [bid.pk]))
+    return bid

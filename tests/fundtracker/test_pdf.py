@@ -116,3 +116,54 @@ def test_the_number_and_footer_are_where_a_document_laid_out_whole_has_them(tmp_
             assert stamped[word][0] == pytest.approx(x_min, abs=0.05)
             assert stamped[word][2] == pytest.approx(x_max, abs=0.05)
             assert stamped[word][3] == pytest.approx(y_max, abs=0.1)
+
+
+CAPTIONED = Template(
+    '{% extends "pdf/base.html" %}'
+    '{% block page_number %}""{% endblock %}'
+    "{% block style %}@page { @bottom-left { content: none; } @bottom-right { content: none; } }"
+    "{% endblock %}"
+    '{% block content %}<p class="pdf-caption">{{ caption|default:"&nbsp;" }}</p>'
+    "<h2>Kept part</h2><p>Text of the kept part.</p>{% endblock %}"
+)
+
+
+def test_a_caption_written_at_the_join_sits_where_the_layout_puts_it(tmp_path):
+    caption = "Rank 12 · Funded within envelope · PTF-2016-0042"
+    footer = render(FOOTER)
+    laid_out = pdf.join([pdf.Part(html=render(CAPTIONED, caption=caption))], footer=footer).pdf
+    kept = pdf.lay_out(render(CAPTIONED))
+    written = pdf.join([pdf.Part(laid_out=kept, caption=caption)], footer=footer).pdf
+
+    assert pages_text(written, tmp_path) == pages_text(laid_out, tmp_path)
+    expected, stamped = words(laid_out, tmp_path, 1), words(written, tmp_path, 1)
+    for word in ("Rank", "12", "Funded", "PTF-2016-0042", "Kept"):
+        x_min, _, x_max, y_max = expected[word]
+        assert stamped[word][0] == pytest.approx(x_min, abs=0.05)
+        assert stamped[word][2] == pytest.approx(x_max, abs=0.05)
+        assert stamped[word][3] == pytest.approx(y_max, abs=0.1)
+
+
+def test_a_part_laid_out_ahead_shares_the_whole_font_with_the_others(tmp_path):
+    kept = pdf.lay_out(render(PART, titles=["Alpha"]))
+    files = kept.font_files
+    kept = pdf.LaidOut(kept.pdf, kept.fonts)  # as kept: the font files apart
+
+    joined = pdf.join(
+        [pdf.Part(html=render(PART, titles=["Bravo"])), pdf.Part(laid_out=kept)],
+        footer=render(FOOTER),
+        font_files=files,
+    ).pdf
+
+    assert [page.split(" Joined")[0] for page in pages_text(joined, tmp_path)] == [
+        "Bravo Text of Bravo.",
+        "Alpha Text of Alpha.",
+    ]
+    reader = PdfReader(io.BytesIO(joined))
+    streams = {
+        descendant.get_object()["/FontDescriptor"].get_object().raw_get("/FontFile2").idnum
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+        for descendant in font.get_object().get("/DescendantFonts", ())
+    }
+    assert len(streams) == len(set(kept.fonts.values()))

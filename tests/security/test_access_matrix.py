@@ -463,12 +463,12 @@ def _html_only_pdfs():
         def write_pdf(self):
             return b"%PDF-1.7\n" + self.string.encode()
 
-    def parts_only(parts, *, footer, request=None):
-        return b"%PDF-1.7\n" + "".join([*parts, footer]).encode()
+    def parts_only(*, cover, ranked, footer, pages, request=None):
+        return b"%PDF-1.7\n" + "".join([cover, ranked, *(p.html for p in pages), footer]).encode()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(weasyprint, "HTML", HtmlOnly)
-        patch.setattr(panel, "html_parts_to_pdf", parts_only)
+        patch.setattr(panel.panel_pack, "pack_pdf", parts_only)
         yield
 
 

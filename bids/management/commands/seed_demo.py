@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from bids import demo
+from bids import demo, panel_pack
 from bids.allocations import rebuild_money_summaries
 from bids.derived import review_figures_changed
 from bids.models import Award, Bid, FundingRound, Payment, Review, SpendReturn, Tranche
@@ -49,6 +49,11 @@ class Command(BaseCommand):
             # The demo writes in bulk, which sends no signals: the summaries are rebuilt whole.
             with transaction.atomic():
                 rebuild_money_summaries()
+            # Moderated in bulk as well: the panel pack's pages a moderation lays out ahead.
+            recommended = Bid.objects.filter(status=Bid.Status.RECOMMENDED)
+            pages = panel_pack.lay_out_ahead(recommended.values_list("pk", flat=True))
+            if verbose:
+                self.stdout.write(f"Laid out {pages:,} pages of the panel packs ahead.")
         seconds = time.monotonic() - started
         public_data_changed()
         review_figures_changed()

@@ -6,10 +6,7 @@ pack are reads only, built from ``bids.funding_line`` over what the database ret
 """
 
 import csv
-import datetime
 import hashlib
-import re
-import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -27,7 +24,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from bids import permissions, services
+from bids import panel_pack, permissions, services
 from bids.forms.panel import (
     BatchDecisionForm,
     DecisionForm,
@@ -46,20 +43,20 @@ from bids.models import (
     Review,
     SpendCategory,
     Tranche,
-    weighted,
+)
+from bids.moderation import (
+    LARGE_SPREAD,
+    Moderation,
+    ModerationSheet,
+    moderation_sheet,
+    person,
 )
 from bids.views.review.base import AnalystMixin, ApproverMixin, CaseworkerMixin, ReviewBidMixin
 from fundtracker.money import ZERO, format_gbp
-from fundtracker.pdf import html_parts_to_pdf
 from fundtracker.years import fy_label
 
 Status = Bid.Status
 Action = BidEvent.Action
-
-# Reviewers more than this many points of 100 apart are flagged for the moderator's attention.
-LARGE_SPREAD = Decimal(20)
-HUNDRED = Decimal(100)
-POINTS = Decimal("0.01")
 
 
 class ServiceFormMixin:
@@ -78,10 +75,6 @@ class ServiceFormMixin:
             return self.form_invalid(form)
 
 
-def person(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def latest_decision(bid: Bid) -> BidEvent | None:
     """The event that decided the bid (approval, rejection or an imported award)."""
     return (
@@ -90,32 +83,6 @@ def latest_decision(bid: Bid) -> BidEvent | None:
         .order_by("-at", "-id")
         .first()
     )
-
-
-_MODERATION_NOTE = re.compile(r"^Moderated score [\d.]+\.\s*", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Moderation:
-    """The moderation of a bid as the approvers read it: score, outcome, reason, who, when."""
-
-    score: Decimal | None
-    recommended: bool
-    reason: str
-    by: str
-    at: datetime.datetime
-
-    @classmethod
-    def from_event(cls, event: BidEvent | None, bid: Bid) -> "Moderation | None":
-        if event is None:
-            return None
-        return cls(
-            score=bid.moderated_score,
-            recommended=event.to_status == Status.RECOMMENDED,
-            reason=_MODERATION_NOTE.sub("", event.note).strip(),
-            by=person(event.actor) if event.actor else "",
-            at=event.at,
-        )
 
 
 def latest_moderation(bid: Bid) -> Moderation | None:
@@ -317,87 +284,6 @@ class RoundPublishView(ServiceFormMixin, AnalystMixin, RoundMixin, FormView):
 
 
 # --------------------------------------------------------------------------- moderation
-
-
-@dataclass(frozen=True)
-class ScoreCell:
-    reviewer: str
-    value: int | None
-    justification: str
-
-
-@dataclass(frozen=True)
-class CriterionRow:
-    criterion: Criterion
-    cells: list[ScoreCell]  # one per reviewer
-    spread: int | None  # max − min of the reviewers' scores
-    spread_points: Decimal | None  # the spread as points of 100
-    large: bool
-
-
-@dataclass(frozen=True)
-class ModerationSheet:
-    """The submitted reviews of a bid side by side: one column per reviewer."""
-
-    reviews: list[Review]
-    rows: list[CriterionRow]
-    totals: list[Decimal | None]  # weighted totals, one per reviewer
-    total_spread: Decimal | None
-    large_total_spread: bool
-    mean: Decimal | None  # the suggested moderated score
-    total_weight: Decimal
-
-    @property
-    def has_large_spread(self) -> bool:
-        return self.large_total_spread or any(row.large for row in self.rows)
-
-
-def moderation_sheet(criteria: list[Criterion], reviews: list[Review]) -> ModerationSheet:
-    """Scores by criterion and reviewer, the spreads, each weighted total and their mean,
-    from reviews fetched with ``ReviewQuerySet.with_scores``."""
-    by_review = [{s.criterion_id: s for s in review.scores.all()} for review in reviews]
-    names = [person(review.reviewer) for review in reviews]
-    rows = []
-    for criterion in criteria:
-        cells = []
-        for name, scores in zip(names, by_review, strict=True):
-            score = scores.get(criterion.pk)
-            cells.append(
-                ScoreCell(name, score.value, score.justification)
-                if score
-                else ScoreCell(name, None, "")
-            )
-        values = [cell.value for cell in cells if cell.value is not None]
-        spread = max(values) - min(values) if len(values) > 1 else None
-        points = (
-            (Decimal(spread) / criterion.max_score * HUNDRED).quantize(POINTS)
-            if spread is not None
-            else None
-        )
-        rows.append(
-            CriterionRow(
-                criterion=criterion,
-                cells=cells,
-                spread=spread,
-                spread_points=points,
-                large=points is not None and points > LARGE_SPREAD,
-            )
-        )
-    totals = [
-        weighted([(s.value, s.criterion.max_score, s.criterion.weight) for s in scores.values()])
-        for scores in by_review
-    ]
-    known = [t for t in totals if t is not None]
-    total_spread = max(known) - min(known) if len(known) > 1 else None
-    return ModerationSheet(
-        reviews=reviews,
-        rows=rows,
-        totals=totals,
-        total_spread=total_spread,
-        large_total_spread=total_spread is not None and total_spread > LARGE_SPREAD,
-        mean=Decimal(statistics.mean(known)).quantize(POINTS) if known else None,
-        total_weight=sum((c.weight for c in criteria), ZERO),
-    )
 
 
 class ModerateView(ServiceFormMixin, AnalystMixin, ReviewBidMixin, FormView):
@@ -722,40 +608,13 @@ class FundingLineCsvView(FundingLineDownloadMixin, View):
         return response
 
 
-def moderated_text(bid: Bid, moderation: Moderation | None) -> str:
-    if moderation is None:
-        return "not moderated" if bid.moderated_score is None else f"{bid.moderated_score}"
-    outcome = "recommended" if moderation.recommended else "not recommended"
-    by = f" by {moderation.by}" if moderation.by else ""
-    at = timezone.localtime(moderation.at)
-    return f"{moderation.score} out of 100, {outcome}{by} on {at.day} {at:%B %Y}"
-
-
-def criterion_text(row: CriterionRow) -> str:
-    """A criterion and each reviewer's score and justification, one to a line."""
-    criterion = row.criterion
-    weight = f"{criterion.weight.normalize():f}"
-    lines = [f"{criterion.name} · weight {weight} · out of {criterion.max_score}"]
-    for cell in row.cells:
-        if cell.value is None:
-            lines.append(f"{cell.reviewer}: not scored")
-        else:
-            lines.append(
-                f"{cell.reviewer}: {cell.value} / {criterion.max_score}. {cell.justification}"
-            )
-    return "\n".join(lines)
-
-
-PANEL_PACK_TEMPLATE = "pdf/panel_pack.html"
-# Runs short enough that the workers laying out a pack finish close together, long enough that
-# what each part costs of itself (its styles, fonts and file) stays small.
-PANEL_PACK_BIDS_PER_PART = 20
 PANEL_PACK_CACHE_SECONDS = 60 * 60
 
 
 class PanelPackView(FundingLineDownloadMixin, View):
-    """The funding panel's pack as PDF: cover, the ranked list with the line, then a page for
-    each bid with its reviews and moderation. A constant number of queries."""
+    """The funding panel's pack as PDF (``bids.panel_pack``): cover, the ranked list with the
+    line, then a page for each bid with its reviews and moderation. A constant number of
+    queries."""
 
     bid_queryset_method = "for_panel_pack"
 
@@ -770,79 +629,44 @@ class PanelPackView(FundingLineDownloadMixin, View):
             f" · panel pack produced {date_format(generated_at, 'j F Y')}"
             " · Official – sensitive: not for publication",
         }
-        parts = list(self.parts(context))
-        footer = self.render_part(context, "footer")
-        # A panel's members download the same pack: the PDF is kept under a digest of its HTML,
-        # so any change to what it shows makes a new one.
-        digest = hashlib.sha256()
-        for html in [footer, *parts]:
-            digest.update(html.encode())
-            digest.update(b"\0")
-        key = f"panel-pack:{digest.hexdigest()}"
-        pdf = cache.get(key)
-        if pdf is None:
-            pdf = html_parts_to_pdf(parts, footer=footer, request=self.request)
-            cache.set(key, pdf, PANEL_PACK_CACHE_SECONDS)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{self.filename("pdf")}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-    def render_part(self, context: dict, part: str, **extra) -> str:
-        return render_to_string(
-            PANEL_PACK_TEMPLATE, {**context, "part": part, **extra}, request=self.request
-        )
-
-    def parts(self, context: dict):
-        """The HTML of the pack's parts, laid out side by side: the cover, the ranked list, then
-        the bids' pages in runs."""
-        yield self.render_part(context, "cover")
-        yield self.render_part(context, "ranked")
-        criteria = list(Criterion.objects.filter(round=self.funding_round))
         rows = self.result.rows
+        criteria = list(Criterion.objects.filter(round=funding_round))
         # Whoever declared a conflict of interest on a bid sees neither its reviews nor the
         # moderator's reasons, in the pack as on the moderation page.
-        conflicted = set(
+        withheld = set(
             Review.objects.filter(
                 reviewer=self.request.user,
                 has_conflict=True,
                 bid__in=[row.item.pk for row in rows],
             ).values_list("bid", flat=True)
         )
-        for start in range(0, len(rows), PANEL_PACK_BIDS_PER_PART):
-            pages = [
-                self.bid_page(row, criteria, withheld=row.item.pk in conflicted)
-                for row in rows[start : start + PANEL_PACK_BIDS_PER_PART]
-            ]
-            yield self.render_part(context, "bids", pages=pages)
+        cover = self.render_part(context, "cover")
+        ranked = self.render_part(context, "ranked")
+        footer = self.render_part(context, "footer")
+        pages = panel_pack.bid_pages(rows, criteria, withheld)
+        # A panel's members download the same pack: the PDF is kept under a digest of what it
+        # shows, so any change to that makes a new one.
+        digest = hashlib.sha256()
+        for text in [footer, cover, ranked]:
+            digest.update(hashlib.sha256(text.encode()).digest())
+        for page in pages:
+            digest.update(f"{panel_pack.caption(page.row)}\0{page.digest}\0".encode())
+        key = f"panel-pack:{digest.hexdigest()}"
+        pdf = cache.get(key)
+        if pdf is None:
+            pdf = panel_pack.pack_pdf(
+                cover=cover, ranked=ranked, footer=footer, pages=pages, request=self.request
+            )
+            cache.set(key, pdf, PANEL_PACK_CACHE_SECONDS)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename("pdf")}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
-    def bid_page(self, row, criteria: list[Criterion], *, withheld: bool = False) -> dict:
-        bid = row.item
-        sheet = moderation_sheet(criteria, [] if withheld else bid.panel_reviews)
-        partners = [force.name for force in bid.partner_forces.all()]
-        moderation = Moderation.from_event(next(iter(bid.moderations), None), bid)
-        return {
-            "row": row,
-            "bid": bid,
-            "sheet": sheet,
-            "moderation": moderation,
-            "withheld": withheld,
-            # Written out here rather than in the template: two hundred bids' pages of loops
-            # and filters would take longer to render than the queries to run.
-            "lead": bid.lead_force.name + (f", with {', '.join(partners)}" if partners else ""),
-            "profile": "; ".join(
-                f"{fy_label(line.financial_year)} {format_gbp(line.amount)}"
-                for line in bid.funding_lines.all()
-            ),
-            "moderated": moderated_text(bid, moderation),
-            "criteria": [criterion_text(criterion) for criterion in sheet.rows],
-            "verdicts": "\n".join(
-                f"{person(review.reviewer)}: {'–' if total is None else total} out of "
-                f"100, {review.get_recommendation_display().lower()}."
-                + (f" {review.comments}" if review.comments else "")
-                for review, total in zip(sheet.reviews, sheet.totals, strict=True)
-            ),
-        }
+    def render_part(self, context: dict, part: str) -> str:
+        return render_to_string(
+            panel_pack.TEMPLATE, {**context, "part": part}, request=self.request
+        )
 
 
 # --------------------------------------------------------------------------- decisions

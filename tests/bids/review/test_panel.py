@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from bids.models import (
     Award,
@@ -24,11 +25,13 @@ from bids.models import (
     Criterion,
     FundingLine,
     FundingRound,
+    PanelPackPage,
     Review,
     Score,
     Tranche,
 )
 from bids.views.review import panel
+from fundtracker import pdf
 from tests.bids.portal.test_bid_pdf import page_count
 from tests.factories import (
     AwardFactory,
@@ -808,10 +811,10 @@ def test_panel_pack_queries_do_not_grow_with_bids(
     panel_world(funding_round, [analyst], 1)
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(20):
         assert client.get(url).status_code == 200
     panel_world(funding_round, [analyst, second_analyst], 6)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(20):
         response = client.get(url)
     assert page_count(response.content) == 1 + 1 + 7
 
@@ -822,11 +825,11 @@ def test_a_pack_is_laid_out_again_only_when_what_it_shows_changes(
 
     laid_out = []
 
-    def html_parts_to_pdf(parts, *, footer, request=None):
-        laid_out.append(parts)
+    def pack_pdf(*, cover, ranked, footer, pages, request=None):
+        laid_out.append(pages)
         return b"%PDF-1.7 pack " + str(len(laid_out)).encode()
 
-    monkeypatch.setattr(panel, "html_parts_to_pdf", html_parts_to_pdf)
+    monkeypatch.setattr(panel.panel_pack, "pack_pdf", pack_pdf)
     (bid,) = panel_world(funding_round, [analyst], 1)
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])
@@ -845,8 +848,7 @@ def test_a_pack_is_laid_out_again_only_when_what_it_shows_changes(
 def test_a_pack_laid_out_in_parts_keeps_every_bid_in_rank_order_and_numbers_its_pages(
     client, analyst, second_analyst, funding_round, tmp_path
 ):
-    # More bids than one part holds, so that the bids' pages come from several parts.
-    count = panel.PANEL_PACK_BIDS_PER_PART + 3
+    count = 23
     bids = panel_world(funding_round, [analyst, second_analyst], count)
     client.force_login(analyst)
 
@@ -896,6 +898,90 @@ def test_a_bid_moderated_into_the_pack_is_in_the_next_download(
     assert "Late moderated bid" in first_bid_page
     assert "Best value of the call." in first_bid_page
     assert f"Page {len(after)} of {len(after)}" in after[-1]
+
+
+@pytest.fixture
+def layouts(monkeypatch):
+    """The HTML of every part laid out, in this process (one CPU) so that it can be counted."""
+    laid_out = []
+    lay_out = pdf._lay_out
+
+    def counted(html, base_url):
+        laid_out.append(html)
+        return lay_out(html, base_url)
+
+    monkeypatch.setattr(pdf.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(pdf, "_lay_out", counted)
+    return laid_out
+
+
+def test_a_bids_page_is_kept_and_laid_out_again_only_when_it_changes(
+    client, analyst, funding_round, layouts, tmp_path
+):
+    _, second, third = panel_world(funding_round, [analyst], 3)
+    client.force_login(analyst)
+    url = reverse("review:panel_pack", args=[funding_round.slug])
+
+    client.get(url)
+    # The footer, the cover, the ranked list and the three bids' pages.
+    assert len(layouts) == 6
+    assert PanelPackPage.objects.filter(withheld=False).count() == 3
+
+    second.title = "Panel bid 2, retitled"
+    second.save()
+    layouts.clear()
+    pages = pages_text(client.get(url).content, tmp_path)
+
+    assert len(layouts) == 4
+    assert "Panel bid 2, retitled" in layouts[-1]
+    assert pages[3].startswith(f"Rank 2 · Funded within envelope · {second.reference}")
+    assert "Panel bid 2, retitled" in pages[3]
+    assert pages[4].startswith("Rank 3 · ")
+    assert third.title in pages[4]
+
+
+def test_a_bid_moderated_into_the_pack_has_its_page_laid_out_at_once(
+    client, analyst, second_analyst, funding_round, layouts, django_capture_on_commit_callbacks
+):
+    panel_world(funding_round, [analyst], 1)
+    late = BidFactory(round=funding_round, under_review=True, title="Late moderated bid")
+    review(late, second_analyst, [4, 8])
+    client.force_login(analyst)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("review:moderate", args=[late.reference]),
+            {"moderated_score": "90", "outcome": "recommended", "reason": "Best value."},
+        )
+
+    assert PanelPackPage.objects.filter(bid=late, withheld=False).exists()
+    assert len(layouts) == 1
+    assert "<h2>Late moderated bid</h2>" in layouts[0]
+    layouts.clear()
+    client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+    # The other bid's page was never laid out: it is laid out with the cover, ranked list and
+    # footer, and the moderated bid's kept page is used.
+    assert len(layouts) == 4
+    assert not any("<h2>Late moderated bid</h2>" in html for html in layouts)
+
+
+def test_a_pack_embeds_each_whole_font_once_for_all_its_pages(client, analyst, funding_round):
+    panel_world(funding_round, [analyst], 12)
+    client.force_login(analyst)
+
+    response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+
+    reader = PdfReader(io.BytesIO(response.content))
+    files = set()
+    names = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", ()):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                files.add(descriptor.raw_get("/FontFile2").idnum)
+                names.add(str(descriptor["/FontName"]).split("+")[-1])
+    assert len(files) == len(names)
 
 
 def _bulk_round(funding_round, reviewers, count: int) -> None:
@@ -951,7 +1037,7 @@ def test_a_200_bid_panel_pack_is_fetched_in_constant_queries(
 ):
     _bulk_round(funding_round, [analyst, second_analyst], 200)
     client.force_login(analyst)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
     assert response.status_code == 200
     # The cover, the ranked list over several pages, then one page a bid.
