@@ -27,12 +27,12 @@ from django.db.models import (
     F,
     Func,
     Q,
-    Subquery,
     Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from bids.filters import AllocationFilter
 from bids.models import (
@@ -41,7 +41,6 @@ from bids.models import (
     AwardPart,
     Bid,
     FundingRound,
-    Payment,
     SpendCategory,
     SpendReturn,
     Tranche,
@@ -456,31 +455,51 @@ def _decimal(value) -> Decimal:
     return _SQLITE_DIGITS.create_decimal_from_float(value)
 
 
+# The latest of each kind of change to published figures, each read from the top of its index.
+_LAST_CHANGED_SQL = """
+SELECT r.results_published_at,
+       (SELECT p.recorded_at FROM bids_payment p
+        JOIN bids_tranche t ON t.id = p.tranche_id
+        JOIN bids_award a ON a.id = t.award_id
+        JOIN bids_bid b ON b.id = a.bid_id
+        WHERE b.round_id IN (SELECT id FROM bids_fundinground WHERE results_published_at <= %s)
+        ORDER BY p.recorded_at DESC LIMIT 1),
+       (SELECT s.verified_at FROM bids_spendreturn s
+        JOIN bids_tranche t ON t.id = s.tranche_id
+        JOIN bids_award a ON a.id = t.award_id
+        JOIN bids_bid b ON b.id = a.bid_id
+        WHERE s.status = %s
+          AND b.round_id IN (SELECT id FROM bids_fundinground WHERE results_published_at <= %s)
+          AND s.verified_at IS NOT NULL
+        ORDER BY s.verified_at DESC LIMIT 1)
+FROM bids_fundinground r
+WHERE r.results_published_at <= %s
+ORDER BY r.results_published_at DESC LIMIT 1
+"""
+
+
 def last_changed() -> datetime.datetime | None:
     """When the published figures last changed: the latest of a round's results publication,
-    a payment recorded and a spend return verified, in one query."""
+    a payment recorded and a spend return verified, in one query.
+
+    Written as SQL: the ORM took longer to build this query's three joins twice over than the
+    database took to answer it."""
     now = timezone.now()
-    published = FundingRound.objects.published(now)
-    payments = Payment.objects.filter(tranche__award__bid__round__in=published).order_by(
-        "-recorded_at"
-    )
-    verified = SpendReturn.objects.filter(
-        tranche__award__bid__round__in=published,
-        status=SpendReturn.Status.VERIFIED,
-        verified_at__isnull=False,
-    ).order_by("-verified_at")
-    row = (
-        published.order_by("-results_published_at")
-        .annotate(
-            paid=Subquery(payments.values("recorded_at")[:1]),
-            verified=Subquery(verified.values("verified_at")[:1]),
-        )
-        .values_list("results_published_at", "paid", "verified")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_CHANGED_SQL, [now, SpendReturn.Status.VERIFIED.value, now, now])
+        row = cursor.fetchone()
     if row is None:
         return None
-    return max(moment for moment in row if moment is not None)
+    return max(_moment(value) for value in row if value is not None)
+
+
+def _moment(value) -> datetime.datetime:
+    # SQLite hands back naive UTC (as text, or parsed), read as the ORM reads it: made aware.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value
 
 
 # --------------------------------------------------------------------------- summaries
