@@ -167,30 +167,13 @@ class Dashboard:
 
     @cached_property
     def _summary(self) -> dict:
-        """Every sum of the page's sections from one statement (``_SUMMARY_SQL``): the money
-        set aside by category and by year, the money allocated, paid and spent by category, by
-        year, by region and, with a region chosen, by force, and how many awards.
+        """Every sum of the page's sections from one statement (``_summary_branches``): the
+        money set aside by category and by year, the money allocated, paid and spent by
+        category, by year, by region and, with a region chosen, by force, and how many awards.
 
         One round trip, read as plain rows: these were seven querysets, and building and
         reading them took the ORM longer than the database took to sum."""
-        branches, params = _summary_branches(self.chosen, narrowed=self.narrowed)
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(branches), params)
-            rows = cursor.fetchall()
-        summary = {grouping: {} for grouping in _GROUPINGS}
-        summary["awards"] = 0
-        for grouping, key, envelope, allocated, paid, spent in rows:
-            if grouping == "awards":
-                summary["awards"] = key
-            elif grouping.startswith("envelope_"):
-                summary[grouping][key] = _decimal(envelope)
-            else:
-                summary[grouping][key] = {
-                    "allocated": _decimal(allocated),
-                    "paid": _decimal(paid),
-                    "spent": _decimal(spent),
-                }
-        return summary
+        return _read_summary(*_summary_branches(self.chosen, narrowed=self.narrowed))
 
     @cached_property
     def headline(self) -> Row:
@@ -328,8 +311,12 @@ class Dashboard:
 
     @property
     def award_count(self) -> int:
-        """How many awards have money under the filter."""
-        return self._summary["awards"]
+        """How many awards have money under the filter: from the sections' statement once it
+        has been read, otherwise by itself (the award list needs only the count)."""
+        if "_summary" in self.__dict__:
+            return self._summary["awards"]
+        branches, params = _summary_branches(self.chosen, narrowed=self.narrowed, sums=False)
+        return _read_summary(branches, params)["awards"]
 
     @staticmethod
     def _row(key, label, slug, money, envelope=ZERO) -> Row:
@@ -382,14 +369,37 @@ def _conditions(chosen: dict, columns: dict[str, str], now) -> tuple[str, list]:
     return " AND ".join(conditions), params
 
 
-def _summary_branches(chosen: dict, *, narrowed: bool) -> tuple[list[str], list]:
+def _summary_branches(chosen: dict, *, narrowed: bool, sums: bool = True) -> tuple[list[str], list]:
     """The SELECTs of the dashboard's one summary statement and their parameters, each row
     ``(grouping, key, envelope, allocated, paid, spent)``: the same sums as ``totals_by`` and
-    the envelopes' ``totals_by``, and the number of awards (its ``key``). Plain SQL that
-    PostgreSQL and SQLite both run."""
+    the envelopes' ``totals_by`` (left out without ``sums``), and the number of awards (its
+    ``key``). Plain SQL that PostgreSQL and SQLite both run."""
     now = timezone.now()
-    branches, params = [], []
+    branches, params = _sum_branches(chosen, narrowed, now) if sums else ([], [])
 
+    # An award has one part per force and one carrying it whole; with a year, its tranche of
+    # that year (one at most) must exist. A collaboration has a part for each of its forces in
+    # a region, so by region the awards are counted once each.
+    where, where_params = _conditions(chosen, {k: f"p.{v}" for k, v in _CELL_FILTERS.items()}, now)
+    join = ""
+    if "financial_year" in chosen:
+        join = " JOIN bids_tranche t ON t.award_id = p.award_id"
+        where += " AND t.financial_year = %s"
+        where_params.append(chosen["financial_year"])
+    if not narrowed:
+        where += " AND p.whole"
+    count = "COUNT(DISTINCT p.award_id)" if "region" in chosen else "COUNT(*)"
+    branches.append(
+        f"SELECT 'awards', {count}, {_NO_MONEY}, {_NO_MONEY}, {_NO_MONEY}, {_NO_MONEY} "
+        f"FROM bids_awardpart p JOIN bids_fundinground r ON r.id = p.round_id{join} "
+        f"WHERE {where}"
+    )
+    params += where_params
+    return branches, params
+
+
+def _sum_branches(chosen: dict, narrowed: bool, now) -> tuple[list[str], list]:
+    branches, params = [], []
     where, where_params = _conditions(chosen, _ENVELOPE_FILTERS, now)
     for grouping, column in (
         ("envelope_category", "category_id"),
@@ -422,26 +432,29 @@ def _summary_branches(chosen: dict, *, narrowed: bool) -> tuple[list[str], list]
             f"JOIN bids_fundinground r ON r.id = c.round_id WHERE {where} GROUP BY c.{column}"
         )
         params += where_params
-
-    # An award has one part per force and one carrying it whole; with a year, its tranche of
-    # that year (one at most) must exist. A collaboration has a part for each of its forces in
-    # a region, so by region the awards are counted once each.
-    where, where_params = _conditions(chosen, {k: f"p.{v}" for k, v in _CELL_FILTERS.items()}, now)
-    join = ""
-    if "financial_year" in chosen:
-        join = " JOIN bids_tranche t ON t.award_id = p.award_id"
-        where += " AND t.financial_year = %s"
-        where_params.append(chosen["financial_year"])
-    if not narrowed:
-        where += " AND p.whole"
-    count = "COUNT(DISTINCT p.award_id)" if "region" in chosen else "COUNT(*)"
-    branches.append(
-        f"SELECT 'awards', {count}, {_NO_MONEY}, {_NO_MONEY}, {_NO_MONEY}, {_NO_MONEY} "
-        f"FROM bids_awardpart p JOIN bids_fundinground r ON r.id = p.round_id{join} "
-        f"WHERE {where}"
-    )
-    params += where_params
     return branches, params
+
+
+def _read_summary(branches: list[str], params: list) -> dict:
+    """The rows of ``_summary_branches`` by grouping and key: Decimal money, the award count
+    under ``awards``."""
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    summary = {grouping: {} for grouping in _GROUPINGS}
+    summary["awards"] = 0
+    for grouping, key, envelope, allocated, paid, spent in rows:
+        if grouping == "awards":
+            summary["awards"] = key
+        elif grouping.startswith("envelope_"):
+            summary[grouping][key] = _decimal(envelope)
+        else:
+            summary[grouping][key] = {
+                "allocated": _decimal(allocated),
+                "paid": _decimal(paid),
+                "spent": _decimal(spent),
+            }
+    return summary
 
 
 # SQLite hands sums of decimal columns back as floats; the ORM turns them into Decimals to the
