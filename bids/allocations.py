@@ -23,7 +23,6 @@ from django.db import connection
 from django.db.models import (
     CharField,
     DecimalField,
-    ExpressionWrapper,
     F,
     Func,
     Q,
@@ -99,7 +98,14 @@ class Row:
 
 @dataclass
 class AwardRow:
-    award: Award
+    """One of the largest awards: its bid's reference, title and round, lead force and spend
+    category (``None`` when not given), and its money under the filter."""
+
+    reference: str
+    title: str
+    round: str
+    lead_force: str
+    category: str | None
     allocated: Decimal
     paid: Decimal
     spent: Decimal
@@ -260,53 +266,35 @@ class Dashboard:
             return list(Region.objects.order_by("order", "name"))
         return sorted(self.regions, key=lambda region: region.order)
 
-    def _award_money(self):
-        """Each award's ``award_allocated``, ``award_paid`` and ``award_spent`` under the filter.
-
-        Without a year chosen these are ``AwardPart``'s award totals, with a year the award's
-        tranche of that year (it has one at most); narrowed to a force or region, times the
-        force's fraction. An award has one part per force and one carrying it whole, so only a
-        region (several forces) needs the parts of an award summed.
-        """
-        parts = AwardPart.objects.filter(self._where(year=False))
-        if not self.narrowed:
-            parts = parts.filter(whole=True)
-        year = self.chosen.get("financial_year")
-        if year is not None:
-            parts = parts.filter(award__tranches__financial_year=year)
-        source = {
-            name: f"award__tranches__{'amount' if name == 'allocated' else name}"
-            if year is not None
-            else name
-            for name in ("allocated", "paid", "spent")
-        }
-        output = DecimalField(max_digits=20, decimal_places=6)
-        money = {
-            f"award_{name}": ExpressionWrapper(F(field) * F("fraction"), output_field=output)
-            if self.narrowed
-            else F(field)
-            for name, field in source.items()
-        }
-        if "region" in self.chosen:
-            return parts.values("award").annotate(
-                **{name: _money_sum(value) for name, value in money.items()}
-            )
-        return parts.annotate(**money).values("award", *money)
-
     def awards(self, limit: int | None = TOP_AWARDS) -> list[AwardRow]:
-        """The awards with the most money allocated under the filter, largest first."""
-        totals = self._award_money().order_by("-award_allocated", "award")
-        if limit is not None:
-            totals = totals[:limit]
-        totals = list(totals)
-        awards = Award.objects.select_related(
-            "bid__lead_force", "bid__spend_category", "bid__round__fund"
-        ).in_bulk([row["award"] for row in totals])
+        """The awards with the most money allocated under the filter, largest first, with
+        the names the table shows, in one statement (``_award_rows_sql``)."""
+        sql, params = _award_rows_sql(self.chosen, narrowed=self.narrowed, limit=limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         return [
             AwardRow(
-                awards[row["award"]], row["award_allocated"], row["award_paid"], row["award_spent"]
+                reference,
+                title,
+                round_name,
+                lead_force,
+                category,
+                _decimal(allocated),
+                _decimal(paid),
+                _decimal(spent),
             )
-            for row in totals
+            for (
+                _,
+                allocated,
+                paid,
+                spent,
+                reference,
+                title,
+                round_name,
+                lead_force,
+                category,
+            ) in rows
         ]
 
     @property
@@ -433,6 +421,58 @@ def _sum_branches(chosen: dict, narrowed: bool, now) -> tuple[list[str], list]:
         )
         params += where_params
     return branches, params
+
+
+def _award_rows_sql(chosen: dict, *, narrowed: bool, limit: int | None) -> tuple[str, list]:
+    """The largest awards under the filter and the names shown with them.
+
+    Without a year chosen an award's money is ``AwardPart``'s award totals, with a year the
+    award's tranche of that year (it has one at most); narrowed to a force or region, times
+    the force's fraction. An award has one part per force and one carrying it whole, so only a
+    region (several forces) needs the parts of an award summed. The awards are chosen first
+    and only those few joined to their bids."""
+    where, params = _conditions(
+        chosen, {k: f"p.{v}" for k, v in _CELL_FILTERS.items()}, timezone.now()
+    )
+    join = ""
+    source = "p"
+    columns = {"allocated": "allocated", "paid": "paid", "spent": "spent"}
+    if "financial_year" in chosen:
+        join = " JOIN bids_tranche t ON t.award_id = p.award_id"
+        where += " AND t.financial_year = %s"
+        params.append(chosen["financial_year"])
+        source = "t"
+        columns["allocated"] = "amount"
+    if not narrowed:
+        where += " AND p.whole"
+    money = [
+        f"{source}.{column} * p.fraction" if narrowed else f"{source}.{column}"
+        for column in columns.values()
+    ]
+    group = ""
+    if "region" in chosen:
+        money = [f"SUM({value})" for value in money]
+        group = " GROUP BY p.award_id"
+    top = ""
+    if limit is not None:
+        top = " LIMIT %s"
+        params.append(limit)
+    sql = f"""
+        SELECT m.award_id, m.allocated, m.paid, m.spent, b.reference, b.title, br.name,
+               f.name, sc.name
+        FROM (SELECT p.award_id, {money[0]} AS allocated, {money[1]} AS paid,
+                     {money[2]} AS spent
+              FROM bids_awardpart p JOIN bids_fundinground r ON r.id = p.round_id{join}
+              WHERE {where}{group}
+              ORDER BY 2 DESC, 1{top}) m
+        JOIN bids_award a ON a.id = m.award_id
+        JOIN bids_bid b ON b.id = a.bid_id
+        JOIN bids_fundinground br ON br.id = b.round_id
+        JOIN forces_force f ON f.id = b.lead_force_id
+        LEFT JOIN bids_spendcategory sc ON sc.id = b.spend_category_id
+        ORDER BY m.allocated DESC, m.award_id
+    """
+    return sql, params
 
 
 def _read_summary(branches: list[str], params: list) -> dict:
