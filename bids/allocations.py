@@ -12,6 +12,7 @@ equal to those joins: it runs in the transaction of every write to tranches, awa
 
 import contextlib
 import datetime
+import decimal
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,18 +22,16 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import (
     CharField,
-    Count,
     DecimalField,
-    ExpressionWrapper,
     F,
     Func,
     Q,
-    Subquery,
     Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from bids.filters import AllocationFilter
 from bids.models import (
@@ -41,7 +40,6 @@ from bids.models import (
     AwardPart,
     Bid,
     FundingRound,
-    Payment,
     SpendCategory,
     SpendReturn,
     Tranche,
@@ -100,7 +98,14 @@ class Row:
 
 @dataclass
 class AwardRow:
-    award: Award
+    """One of the largest awards: its bid's reference, title and round, lead force and spend
+    category (``None`` when not given), and its money under the filter."""
+
+    reference: str
+    title: str
+    round: str
+    lead_force: str
+    category: str | None
     allocated: Decimal
     paid: Decimal
     spent: Decimal
@@ -118,9 +123,19 @@ class Dashboard:
     fund, round, year and category only, since money is set aside for all forces together.
     """
 
-    def __init__(self, filterset: AllocationFilter):
+    def __init__(
+        self,
+        filterset: AllocationFilter,
+        *,
+        categories: list[SpendCategory] | None = None,
+        regions: list[Region] | None = None,
+    ):
         self.filterset = filterset
         self.chosen = filterset.chosen
+        # Every spend category and region, by name, when this request has read them already
+        # (the filter panel lists them); read here otherwise.
+        self.categories = categories
+        self.regions = regions
 
     @property
     def narrowed(self) -> bool:
@@ -157,22 +172,21 @@ class Dashboard:
         return self._cells().aggregate(**self._sums(self.narrowed))
 
     @cached_property
-    def _by_category(self) -> tuple[dict, dict]:
-        """Money set aside and money allocated, paid and spent, by category (``None`` for
-        awards without one): every envelope and every tranche under the filter is in exactly
-        one group."""
-        envelopes = {
-            row["category"]: row["envelope"]
-            for row in self.filterset.envelopes().totals_by("category")
-        }
-        money = {row["category"]: row for row in self.totals_by("category")}
-        return envelopes, money
+    def _summary(self) -> dict:
+        """Every sum of the page's sections from one statement (``_summary_branches``): the
+        money set aside by category and by year, the money allocated, paid and spent by
+        category, by year, by region and, with a region chosen, by force, and how many awards.
+
+        One round trip, read as plain rows: these were seven querysets, and building and
+        reading them took the ORM longer than the database took to sum."""
+        return _read_summary(*_summary_branches(self.chosen, narrowed=self.narrowed))
 
     @cached_property
     def headline(self) -> Row:
         """The totals under the filter: the categories' sums added up, exact to the last
         place the database gave, rather than summed again in two more queries."""
-        envelopes, money = self._by_category
+        envelopes = self._summary["envelope_category"]
+        money = self._summary["category"]
         return Row(
             key="total",
             label="All",
@@ -187,9 +201,10 @@ class Dashboard:
     def by_category(self) -> list[Row]:
         """Every category with money set aside or allocated, in the categories' own order;
         awards without a category come last."""
-        envelopes, money = self._by_category
+        envelopes = self._summary["envelope_category"]
+        money = self._summary["category"]
         rows = []
-        for category in SpendCategory.objects.order_by("order", "name"):
+        for category in self._categories():
             if category.pk in envelopes or category.pk in money:
                 rows.append(
                     self._row(
@@ -206,11 +221,8 @@ class Dashboard:
 
     @cached_property
     def by_year(self) -> list[Row]:
-        envelopes = {
-            row["financial_year"]: row["envelope"]
-            for row in self.filterset.envelopes().totals_by("financial_year")
-        }
-        money = {row["financial_year"]: row for row in self.totals_by("financial_year")}
+        envelopes = self._summary["envelope_year"]
+        money = self._summary["financial_year"]
         return [
             self._row(year, fy_label(year), str(year), money.get(year), envelopes.get(year, ZERO))
             for year in sorted(envelopes.keys() | money.keys())
@@ -219,12 +231,13 @@ class Dashboard:
     @cached_property
     def by_region(self) -> list[Row]:
         """Regions with money, by each force's share of every award."""
-        money = {row["region"]: row for row in self.totals_by("region")}
+        money = self._summary["region"]
         if not money:
             return []
         return [
             self._row(region.pk, region.name, region.slug, money[region.pk])
-            for region in Region.objects.filter(pk__in=money.keys()).order_by("order", "name")
+            for region in self._regions()
+            if region.pk in money
         ]
 
     @cached_property
@@ -233,72 +246,65 @@ class Dashboard:
         region = self.chosen.get("region")
         if region is None:
             return []
-        money = {row["force"]: row for row in self.totals_by("force")}
+        money = self._summary["force"]
         forces = Force.objects.filter(region=region).order_by("name")
         return [
             self._row(force.pk, force.name, force.slug, money.get(force.pk)) for force in forces
         ]
 
-    def _award_money(self):
-        """Each award's ``award_allocated``, ``award_paid`` and ``award_spent`` under the filter.
+    def _categories(self) -> list[SpendCategory]:
+        """Spend categories in their own order (``order``, then name)."""
+        if self.categories is None:
+            return list(SpendCategory.objects.order_by("order", "name"))
+        # Listed by name (as the filter panel lists them): a stable sort by ``order`` keeps
+        # the database's order of names within each.
+        return sorted(self.categories, key=lambda category: category.order)
 
-        Without a year chosen these are ``AwardPart``'s award totals, with a year the award's
-        tranche of that year (it has one at most); narrowed to a force or region, times the
-        force's fraction. An award has one part per force and one carrying it whole, so only a
-        region (several forces) needs the parts of an award summed.
-        """
-        parts = AwardPart.objects.filter(self._where(year=False))
-        if not self.narrowed:
-            parts = parts.filter(whole=True)
-        year = self.chosen.get("financial_year")
-        if year is not None:
-            parts = parts.filter(award__tranches__financial_year=year)
-        source = {
-            name: f"award__tranches__{'amount' if name == 'allocated' else name}"
-            if year is not None
-            else name
-            for name in ("allocated", "paid", "spent")
-        }
-        output = DecimalField(max_digits=20, decimal_places=6)
-        money = {
-            f"award_{name}": ExpressionWrapper(F(field) * F("fraction"), output_field=output)
-            if self.narrowed
-            else F(field)
-            for name, field in source.items()
-        }
-        if "region" in self.chosen:
-            return parts.values("award").annotate(
-                **{name: _money_sum(value) for name, value in money.items()}
-            )
-        return parts.annotate(**money).values("award", *money)
+    def _regions(self) -> list[Region]:
+        """Regions in their own order (``order``, then name)."""
+        if self.regions is None:
+            return list(Region.objects.order_by("order", "name"))
+        return sorted(self.regions, key=lambda region: region.order)
 
     def awards(self, limit: int | None = TOP_AWARDS) -> list[AwardRow]:
-        """The awards with the most money allocated under the filter, largest first."""
-        totals = self._award_money().order_by("-award_allocated", "award")
-        if limit is not None:
-            totals = totals[:limit]
-        totals = list(totals)
-        awards = Award.objects.select_related(
-            "bid__lead_force", "bid__spend_category", "bid__round__fund"
-        ).in_bulk([row["award"] for row in totals])
+        """The awards with the most money allocated under the filter, largest first, with
+        the names the table shows, in one statement (``_award_rows_sql``)."""
+        sql, params = _award_rows_sql(self.chosen, narrowed=self.narrowed, limit=limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         return [
             AwardRow(
-                awards[row["award"]], row["award_allocated"], row["award_paid"], row["award_spent"]
+                reference,
+                title,
+                round_name,
+                lead_force,
+                category,
+                _decimal(allocated),
+                _decimal(paid),
+                _decimal(spent),
             )
-            for row in totals
+            for (
+                _,
+                allocated,
+                paid,
+                spent,
+                reference,
+                title,
+                round_name,
+                lead_force,
+                category,
+            ) in rows
         ]
 
-    @cached_property
+    @property
     def award_count(self) -> int:
-        parts = AwardPart.objects.filter(self._where(year=False))
-        if "financial_year" in self.chosen:
-            parts = parts.filter(award__tranches__financial_year=self.chosen["financial_year"])
-        if "region" in self.chosen:
-            # A collaboration has a part for each of its forces in the region.
-            return parts.aggregate(n=Count("award", distinct=True))["n"]
-        if "force" not in self.chosen:
-            parts = parts.filter(whole=True)
-        return parts.count()
+        """How many awards have money under the filter: from the sections' statement once it
+        has been read, otherwise by itself (the award list needs only the count)."""
+        if "_summary" in self.__dict__:
+            return self._summary["awards"]
+        branches, params = _summary_branches(self.chosen, narrowed=self.narrowed, sums=False)
+        return _read_summary(branches, params)["awards"]
 
     @staticmethod
     def _row(key, label, slug, money, envelope=ZERO) -> Row:
@@ -319,31 +325,234 @@ def _money_sum(expression) -> Coalesce:
     return Coalesce(Sum(expression, output_field=output), Value(ZERO), output_field=output)
 
 
+# The sections ``Dashboard._summary`` reads: money set aside (``envelope_*``) and money
+# allocated, paid and spent, each by its key.
+_GROUPINGS = ("envelope_category", "envelope_year", "category", "financial_year", "region", "force")
+
+# The columns a chosen filter narrows on each summary table (the envelopes through their round).
+_CELL_FILTERS = {
+    "fund": "fund_id",
+    "round": "round_id",
+    "category": "category_id",
+    "force": "force_id",
+    "region": "region_id",
+}
+_ENVELOPE_FILTERS = {
+    "fund": "r.fund_id",
+    "round": "e.round_id",
+    "category": "e.category_id",
+    "financial_year": "e.financial_year",
+}
+# Typed, so that every branch of the UNION agrees on the column's type.
+_NO_MONEY = "CAST(NULL AS NUMERIC)"
+
+
+def _conditions(chosen: dict, columns: dict[str, str], now) -> tuple[str, list]:
+    conditions = ["r.results_published_at <= %s"]
+    params = [now]
+    for name, column in columns.items():
+        if name in chosen:
+            conditions.append(f"{column} = %s")
+            params.append(getattr(chosen[name], "pk", chosen[name]))
+    return " AND ".join(conditions), params
+
+
+def _summary_branches(chosen: dict, *, narrowed: bool, sums: bool = True) -> tuple[list[str], list]:
+    """The SELECTs of the dashboard's one summary statement and their parameters, each row
+    ``(grouping, key, envelope, allocated, paid, spent)``: the same sums as ``totals_by`` and
+    the envelopes' ``totals_by`` (left out without ``sums``), and the number of awards (its
+    ``key``). Plain SQL that PostgreSQL and SQLite both run."""
+    now = timezone.now()
+    branches, params = _sum_branches(chosen, narrowed, now) if sums else ([], [])
+
+    # An award has one part per force and one carrying it whole; with a year, its tranche of
+    # that year (one at most) must exist. A collaboration has a part for each of its forces in
+    # a region, so by region the awards are counted once each.
+    where, where_params = _conditions(chosen, {k: f"p.{v}" for k, v in _CELL_FILTERS.items()}, now)
+    join = ""
+    if "financial_year" in chosen:
+        join = " JOIN bids_tranche t ON t.award_id = p.award_id"
+        where += " AND t.financial_year = %s"
+        where_params.append(chosen["financial_year"])
+    if not narrowed:
+        where += " AND p.whole"
+    count = "COUNT(DISTINCT p.award_id)" if "region" in chosen else "COUNT(*)"
+    branches.append(
+        f"SELECT 'awards', {count}, {_NO_MONEY}, {_NO_MONEY}, {_NO_MONEY}, {_NO_MONEY} "
+        f"FROM bids_awardpart p JOIN bids_fundinground r ON r.id = p.round_id{join} "
+        f"WHERE {where}"
+    )
+    params += where_params
+    return branches, params
+
+
+def _sum_branches(chosen: dict, narrowed: bool, now) -> tuple[list[str], list]:
+    branches, params = [], []
+    where, where_params = _conditions(chosen, _ENVELOPE_FILTERS, now)
+    for grouping, column in (
+        ("envelope_category", "category_id"),
+        ("envelope_year", "financial_year"),
+    ):
+        branches.append(
+            f"SELECT '{grouping}', e.{column}, SUM(e.amount), {_NO_MONEY}, {_NO_MONEY}, "
+            f"{_NO_MONEY} FROM bids_envelope e JOIN bids_fundinground r ON r.id = e.round_id "
+            f"WHERE {where} GROUP BY e.{column}"
+        )
+        params += where_params
+
+    cells = {name: f"c.{column}" for name, column in _CELL_FILTERS.items()}
+    cells["financial_year"] = "c.financial_year"
+    where, where_params = _conditions(chosen, cells, now)
+    groupings = {
+        "category": "category_id",
+        "financial_year": "financial_year",
+        "region": "region_id",
+    }
+    if "region" in chosen:
+        groupings["force"] = "force_id"
+    for grouping, column in groupings.items():
+        # By force and region each collaboration's money is split by its shares, so the rows
+        # add up to the total; otherwise the whole tranches count, unless the filter narrows.
+        prefix = "" if narrowed or grouping in ("force", "region") else "whole_"
+        branches.append(
+            f"SELECT '{grouping}', c.{column}, {_NO_MONEY}, SUM(c.{prefix}allocated), "
+            f"SUM(c.{prefix}paid), SUM(c.{prefix}spent) FROM bids_allocationcell c "
+            f"JOIN bids_fundinground r ON r.id = c.round_id WHERE {where} GROUP BY c.{column}"
+        )
+        params += where_params
+    return branches, params
+
+
+def _award_rows_sql(chosen: dict, *, narrowed: bool, limit: int | None) -> tuple[str, list]:
+    """The largest awards under the filter and the names shown with them.
+
+    Without a year chosen an award's money is ``AwardPart``'s award totals, with a year the
+    award's tranche of that year (it has one at most); narrowed to a force or region, times
+    the force's fraction. An award has one part per force and one carrying it whole, so only a
+    region (several forces) needs the parts of an award summed. The awards are chosen first
+    and only those few joined to their bids."""
+    where, params = _conditions(
+        chosen, {k: f"p.{v}" for k, v in _CELL_FILTERS.items()}, timezone.now()
+    )
+    join = ""
+    source = "p"
+    columns = {"allocated": "allocated", "paid": "paid", "spent": "spent"}
+    if "financial_year" in chosen:
+        join = " JOIN bids_tranche t ON t.award_id = p.award_id"
+        where += " AND t.financial_year = %s"
+        params.append(chosen["financial_year"])
+        source = "t"
+        columns["allocated"] = "amount"
+    if not narrowed:
+        where += " AND p.whole"
+    money = [
+        f"{source}.{column} * p.fraction" if narrowed else f"{source}.{column}"
+        for column in columns.values()
+    ]
+    group = ""
+    if "region" in chosen:
+        money = [f"SUM({value})" for value in money]
+        group = " GROUP BY p.award_id"
+    top = ""
+    if limit is not None:
+        top = " LIMIT %s"
+        params.append(limit)
+    sql = f"""
+        SELECT m.award_id, m.allocated, m.paid, m.spent, b.reference, b.title, br.name,
+               f.name, sc.name
+        FROM (SELECT p.award_id, {money[0]} AS allocated, {money[1]} AS paid,
+                     {money[2]} AS spent
+              FROM bids_awardpart p JOIN bids_fundinground r ON r.id = p.round_id{join}
+              WHERE {where}{group}
+              ORDER BY 2 DESC, 1{top}) m
+        JOIN bids_award a ON a.id = m.award_id
+        JOIN bids_bid b ON b.id = a.bid_id
+        JOIN bids_fundinground br ON br.id = b.round_id
+        JOIN forces_force f ON f.id = b.lead_force_id
+        LEFT JOIN bids_spendcategory sc ON sc.id = b.spend_category_id
+        ORDER BY m.allocated DESC, m.award_id
+    """
+    return sql, params
+
+
+def _read_summary(branches: list[str], params: list) -> dict:
+    """The rows of ``_summary_branches`` by grouping and key: Decimal money, the award count
+    under ``awards``."""
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    summary = {grouping: {} for grouping in _GROUPINGS}
+    summary["awards"] = 0
+    for grouping, key, envelope, allocated, paid, spent in rows:
+        if grouping == "awards":
+            summary["awards"] = key
+        elif grouping.startswith("envelope_"):
+            summary[grouping][key] = _decimal(envelope)
+        else:
+            summary[grouping][key] = {
+                "allocated": _decimal(allocated),
+                "paid": _decimal(paid),
+                "spent": _decimal(spent),
+            }
+    return summary
+
+
+# SQLite hands sums of decimal columns back as floats; the ORM turns them into Decimals to the
+# 15 significant digits SQLite keeps, and so does the summary. PostgreSQL gives Decimals.
+_SQLITE_DIGITS = decimal.Context(prec=15)
+
+
+def _decimal(value) -> Decimal:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return _SQLITE_DIGITS.create_decimal_from_float(value)
+
+
+# The latest of each kind of change to published figures, each read from the top of its index.
+_LAST_CHANGED_SQL = """
+SELECT r.results_published_at,
+       (SELECT p.recorded_at FROM bids_payment p
+        JOIN bids_tranche t ON t.id = p.tranche_id
+        JOIN bids_award a ON a.id = t.award_id
+        JOIN bids_bid b ON b.id = a.bid_id
+        WHERE b.round_id IN (SELECT id FROM bids_fundinground WHERE results_published_at <= %s)
+        ORDER BY p.recorded_at DESC LIMIT 1),
+       (SELECT s.verified_at FROM bids_spendreturn s
+        JOIN bids_tranche t ON t.id = s.tranche_id
+        JOIN bids_award a ON a.id = t.award_id
+        JOIN bids_bid b ON b.id = a.bid_id
+        WHERE s.status = %s
+          AND b.round_id IN (SELECT id FROM bids_fundinground WHERE results_published_at <= %s)
+          AND s.verified_at IS NOT NULL
+        ORDER BY s.verified_at DESC LIMIT 1)
+FROM bids_fundinground r
+WHERE r.results_published_at <= %s
+ORDER BY r.results_published_at DESC LIMIT 1
+"""
+
+
 def last_changed() -> datetime.datetime | None:
     """When the published figures last changed: the latest of a round's results publication,
-    a payment recorded and a spend return verified, in one query."""
+    a payment recorded and a spend return verified, in one query.
+
+    Written as SQL: the ORM took longer to build this query's three joins twice over than the
+    database took to answer it."""
     now = timezone.now()
-    published = FundingRound.objects.published(now)
-    payments = Payment.objects.filter(tranche__award__bid__round__in=published).order_by(
-        "-recorded_at"
-    )
-    verified = SpendReturn.objects.filter(
-        tranche__award__bid__round__in=published,
-        status=SpendReturn.Status.VERIFIED,
-        verified_at__isnull=False,
-    ).order_by("-verified_at")
-    row = (
-        published.order_by("-results_published_at")
-        .annotate(
-            paid=Subquery(payments.values("recorded_at")[:1]),
-            verified=Subquery(verified.values("verified_at")[:1]),
-        )
-        .values_list("results_published_at", "paid", "verified")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_CHANGED_SQL, [now, SpendReturn.Status.VERIFIED.value, now, now])
+        row = cursor.fetchone()
     if row is None:
         return None
-    return max(moment for moment in row if moment is not None)
+    return max(_moment(value) for value in row if value is not None)
+
+
+def _moment(value) -> datetime.datetime:
+    # SQLite hands back naive UTC (as text, or parsed), read as the ORM reads it: made aware.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value
 
 
 # --------------------------------------------------------------------------- summaries

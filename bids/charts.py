@@ -102,9 +102,15 @@ def axis_max(largest: Decimal) -> tuple[Decimal, Decimal]:
     return step * steps, step
 
 
+HUNDREDTH = Decimal("0.01")
+
+
 def _num(value: Decimal | int | float) -> str:
     """A coordinate, to two places, without trailing zeros."""
-    text = f"{Decimal(value).quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
+    if isinstance(value, int):
+        # Most coordinates are whole: a chart has over four hundred of them.
+        return str(value)
+    text = f"{Decimal(value).quantize(HUNDREDTH, ROUND_HALF_UP):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

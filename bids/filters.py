@@ -36,18 +36,19 @@ from forces.models import Collaboration, Force, Region
 from fundtracker.years import fy_label
 
 
-def field_choices(field) -> list[tuple]:
+def field_choices(field, rows: list | None = None) -> list[tuple]:
     """A form field's choices as its widget lists them. A model choice field's rows come in one
     fetch, where its own iterator reads them through a server-side cursor (three round trips
-    to PostgreSQL for a list of a few dozen rows)."""
+    to PostgreSQL for a list of a few dozen rows); or from ``rows``, its queryset already read
+    by the caller for another use."""
     if not isinstance(field, ModelChoiceField) or getattr(field, "labels_from_the_list", False):
         # A field that labels each choice from the whole list (the reviewers') lists them;
         # iter() first, as list() would ask a model choice iterator its length (a COUNT).
         return list(iter(field.choices))
     empty = [("", field.empty_label)] if field.empty_label is not None else []
-    return empty + [
-        (field.prepare_value(row), field.label_from_instance(row)) for row in field.queryset
-    ]
+    if rows is None:
+        rows = field.queryset
+    return empty + [(field.prepare_value(row), field.label_from_instance(row)) for row in rows]
 
 
 def select_options(field, choices: list[tuple] | None = None) -> list[tuple[str, str, bool]]:

@@ -5,6 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.forms import BoundField
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 
 from bids import permissions
 from fundtracker.money import format_gbp, to_money
@@ -92,6 +94,18 @@ def status_tag_class(status) -> str:
     return f"govuk-tag govuk-tag--{colour}" if colour else "govuk-tag"
 
 
+# A dashboard row's allocation status → the colour of its tag: yellow when money set aside was
+# not allocated, red when more was allocated than set aside, green when the two agree.
+ALLOCATION_TAG_COLOURS = {"Under-allocated": "yellow", "Over-allocated": "red"}
+
+
+@register.filter
+def allocation_tag_colour(status) -> str:
+    """The colour of an allocation status's tag (``Row.allocation_status``). A filter rather
+    than an include, since the dashboard's table has one for each spend category."""
+    return ALLOCATION_TAG_COLOURS.get(status, "green")
+
+
 # ----------------------------------------------------------------------------- forms
 
 _WIDGET_KINDS = {
@@ -104,6 +118,21 @@ _WIDGET_KINDS = {
     "textarea": "textarea",
     "password": "password",
 }
+
+
+@register.filter
+def option_tags(options) -> SafeString:
+    """A select's ``<option>`` elements from its options as (value, label, selected), as
+    ``select_options`` gives them: written out here rather than by a ``{% for %}`` in the
+    template, which for the hundred-odd options of the dashboard's filters cost more than all
+    the rest of its tables."""
+    return SafeString(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label, selected in options
+        )
+    )
 
 
 @register.filter

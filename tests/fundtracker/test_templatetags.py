@@ -11,7 +11,15 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from bids.models import Bid
-from fundtracker.templatetags.govuk import fy, gbp, gbp_short, govuk_time, status_tag_class
+from fundtracker.templatetags.govuk import (
+    allocation_tag_colour,
+    fy,
+    gbp,
+    gbp_short,
+    govuk_time,
+    option_tags,
+    status_tag_class,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +63,33 @@ def test_each_bid_status_has_its_tag_colour(status, classes):
 
 def test_every_bid_status_is_given_a_tag():
     assert {status for status, _ in STATUS_TAGS} == set(Bid.Status.values)
+
+
+@pytest.mark.parametrize(
+    ("status", "colour"),
+    [("Under-allocated", "yellow"), ("Over-allocated", "red"), ("Fully allocated", "green")],
+)
+def test_each_allocation_status_has_its_tag_colour(status, colour):
+    assert allocation_tag_colour(status) == colour
+
+
+def test_options_are_written_escaped_with_the_chosen_one_selected():
+    options = [
+        ("", "All forces", False),
+        ("kent", "Kent Police", True),
+        ("a&b", '"A" & <B>', False),
+    ]
+
+    html = Template("{% load govuk %}{{ options|option_tags }}").render(
+        Context({"options": options})
+    )
+
+    assert html == (
+        '<option value="">All forces</option>'
+        '<option value="kent" selected>Kent Police</option>'
+        '<option value="a&amp;b">&quot;A&quot; &amp; &lt;B&gt;</option>'
+    )
+    assert option_tags([]) == ""
 
 
 def test_gbp_with_and_without_pence():

@@ -7,7 +7,6 @@ downloads answer 400 with a plain message instead, since a file cannot show the 
 """
 
 import itertools
-from dataclasses import asdict
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
@@ -27,7 +26,7 @@ from bids.allocations import (
     csv_lines,
     last_changed,
 )
-from bids.filters import AllocationFilter, select_options
+from bids.filters import AllocationFilter, field_choices, select_options
 from fundtracker.cache import cache_public
 from fundtracker.pdf import render_pdf
 from fundtracker.years import fy_label
@@ -90,7 +89,11 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
     """What the page and the PDF show for ``filterset``: the figures, charts and the filters
     in force. ``awards`` is how many of the largest awards to list (the page's top ten when
     ``None``)."""
-    dashboard = Dashboard(filterset)
+    form = filterset.form
+    # The filter panel lists every spend category and region, and the sections name theirs
+    # from the same lists: each is read once.
+    lists = {name: list(form.fields[name].queryset) for name in ("category", "region")}
+    dashboard = Dashboard(filterset, categories=lists["category"], regions=lists["region"])
     chosen = dashboard.chosen
     params = filter_params(chosen)
     query = _query(params)
@@ -114,16 +117,23 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
     category_series = money_series if dashboard.narrowed else [charts.SET_ASIDE, *money_series]
     return {
         "filter": filterset,
-        "form": filterset.form,
+        "form": form,
         "filter_fields": [
-            (filterset.form[name], label, select_options(filterset.form[name]))
+            (
+                form[name],
+                label,
+                select_options(
+                    form[name],
+                    field_choices(form.fields[name], lists[name]) if name in lists else None,
+                ),
+            )
             for name, label in FILTER_LABELS.items()
         ],
         "filter_summary": [
             (label, filter_text(name, chosen[name]) if name in chosen else "All")
             for name, label in FILTER_LABELS.items()
         ],
-        "problems": filterset.form.errors,
+        "problems": form.errors,
         "chosen": chosen,
         "chosen_tags": chosen_tags,
         "filter_description": description,
@@ -149,7 +159,8 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
                 + ", ".join(s.label.lower() for s in category_series)
                 + ". The table has the same figures."
             ),
-            rows=[asdict(row) for row in categories],
+            # Each row's own fields, read in place (asdict() would deep-copy every amount).
+            rows=[vars(row) for row in categories],
             series=category_series,
         ),
         "year_chart": charts.bar_chart(
@@ -159,7 +170,7 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
                 f"Bars from zero for each of {len(years)} financial years, earliest first: "
                 "allocated and spent. The table has the same figures."
             ),
-            rows=[asdict(row) for row in years],
+            rows=[vars(row) for row in years],
             series=money_series,
         ),
         "region_chart": charts.bar_chart(
@@ -170,7 +181,7 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
                 "collaborations split between their forces' regions. The table has the same "
                 "figures."
             ),
-            rows=[asdict(row) for row in regions],
+            rows=[vars(row) for row in regions],
             series=money_series,
         ),
     }
