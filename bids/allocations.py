@@ -347,9 +347,14 @@ _ENVELOPE_FILTERS = {
 _NO_MONEY = "CAST(NULL AS NUMERIC)"
 
 
+def _now(now: datetime.datetime):
+    # As the ORM binds a moment: SQLite stores naive UTC text, and compares text.
+    return connection.ops.adapt_datetimefield_value(now)
+
+
 def _conditions(chosen: dict, columns: dict[str, str], now) -> tuple[str, list]:
     conditions = ["r.results_published_at <= %s"]
-    params = [now]
+    params = [_now(now)]
     for name, column in columns.items():
         if name in chosen:
             conditions.append(f"{column} = %s")
@@ -537,7 +542,7 @@ def last_changed() -> datetime.datetime | None:
 
     Written as SQL: the ORM took longer to build this query's three joins twice over than the
     database took to answer it."""
-    now = timezone.now()
+    now = _now(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(_LAST_CHANGED_SQL, [now, SpendReturn.Status.VERIFIED.value, now, now])
         row = cursor.fetchone()

@@ -94,6 +94,11 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
     # from the same lists: each is read once.
     lists = {name: list(form.fields[name].queryset) for name in ("category", "region")}
     dashboard = Dashboard(filterset, categories=lists["category"], regions=lists["region"])
+    choices = {name: field_choices(form.fields[name], rows) for name, rows in lists.items()}
+    # The longest list, the forces, read as (slug, name): an option shows the force's name,
+    # not the region the filter's queryset reads with each force.
+    forces = form.fields["force"]
+    choices["force"] = [("", forces.empty_label), *forces.queryset.values_list("slug", "name")]
     chosen = dashboard.chosen
     params = filter_params(chosen)
     query = _query(params)
@@ -119,14 +124,7 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
         "filter": filterset,
         "form": form,
         "filter_fields": [
-            (
-                form[name],
-                label,
-                select_options(
-                    form[name],
-                    field_choices(form.fields[name], lists[name]) if name in lists else None,
-                ),
-            )
+            (form[name], label, select_options(form[name], choices.get(name)))
             for name, label in FILTER_LABELS.items()
         ],
         "filter_summary": [
