@@ -177,8 +177,8 @@ class Dashboard:
         money set aside by category and by year, the money allocated, paid and spent by
         category, by year, by region and, with a region chosen, by force, and how many awards.
 
-        One round trip, read as plain rows: these were seven querysets, and building and
-        reading them took the ORM longer than the database took to sum."""
+        One round trip, read as plain rows: these were six querysets (seven with a region), and
+        building and reading them took the ORM longer than the database took to sum."""
         return _read_summary(*_summary_branches(self.chosen, narrowed=self.narrowed))
 
     @cached_property
