@@ -7,7 +7,7 @@ every other URL is skipped with a warning in the log. Fonts are the system's, th
 WeasyPrint is imported by the first PDF, not at start-up: it takes most of a second to load
 (Pango through cffi), which every management command and worker would otherwise pay.
 
-A long document can be made of parts (``html_parts_to_pdf``): WeasyPrint lays out tens of
+A long document can be made of parts (``join``): WeasyPrint lays out tens of
 milliseconds a page, all of it Python on one core, so a document of hundreds of pages is laid out
 as several smaller ones side by side in worker processes, and the PDFs are joined, with the
 footer and page numbers drawn in at the end, when the number of pages is known.
@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import signal
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -170,12 +170,6 @@ def join(
     files.update(footer_laid_out.font_files)
     joined.set_footer(footer_laid_out, files)
     return Joined(joined.finish(), laid_out)
-
-
-def html_parts_to_pdf(parts: Iterable[str], *, footer: str, request=None) -> bytes:
-    """One PDF of ``parts``, each the HTML of a document of whole pages, laid out side by side
-    and joined with ``footer`` (see ``join``)."""
-    return join([Part(html=html) for html in parts], footer=footer, request=request).pdf
 
 
 # One font configuration for all the parts a process lays out: a new one for each document

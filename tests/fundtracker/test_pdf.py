@@ -84,7 +84,7 @@ def test_parts_are_joined_in_order_with_the_footer_and_numbers_on_every_page(
     monkeypatch.setattr(pdf.os, "cpu_count", lambda: cpus)
     parts = (render(PART, titles=titles) for titles in PARTS)
 
-    document = pdf.html_parts_to_pdf(parts, footer=render(FOOTER))
+    document = pdf.join([pdf.Part(html=html) for html in parts], footer=render(FOOTER)).pdf
 
     pages = pages_text(document, tmp_path)
     titles = [title for titles in PARTS for title in titles]
@@ -101,10 +101,13 @@ def test_parts_are_joined_in_order_with_the_footer_and_numbers_on_every_page(
 def test_the_number_and_footer_are_where_a_document_laid_out_whole_has_them(tmp_path):
     titles = [f"Section {n}" for n in range(1, 13)]
     whole = pdf.html_to_pdf(render(WHOLE, titles=titles))
-    joined = pdf.html_parts_to_pdf(
-        [render(PART, titles=titles[:5]), render(PART, titles=titles[5:])],
+    joined = pdf.join(
+        [
+            pdf.Part(html=render(PART, titles=titles[:5])),
+            pdf.Part(html=render(PART, titles=titles[5:])),
+        ],
         footer=render(FOOTER),
-    )
+    ).pdf
 
     assert pages_text(joined, tmp_path) == pages_text(whole, tmp_path)
     for page in (1, 7, 12):
