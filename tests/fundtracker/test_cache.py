@@ -84,3 +84,58 @@ def test_errors_and_streams_are_never_stored():
     stream(get("/allocations.csv"))
     stream(get("/allocations.csv"))
     assert len(stream_calls) == 2
+
+
+def test_a_page_served_by_another_process_is_read_from_the_shared_cache():
+    from fundtracker import cache as public_cache
+
+    view, calls = counting_view()
+    view(get("/allocations/"))
+    # This process has never seen the page: another one built it and kept it in the cache.
+    public_cache._local.clear()
+    response = view(get("/allocations/"))
+    assert response["X-Cache"] == "hit"
+    assert response.content == b"call 1"
+    assert len(calls) == 1
+
+
+def test_each_hit_is_a_response_of_its_own():
+    view, _calls = counting_view()
+    view(get("/allocations/"))
+    first = view(get("/allocations/"))
+    first["X-Added-By-Middleware"] = "yes"
+    second = view(get("/allocations/"))
+    assert second is not first
+    assert "X-Added-By-Middleware" not in second
+    assert second["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_a_kept_page_expires_with_its_copy_in_the_shared_cache(monkeypatch):
+    from django.core.cache import cache
+
+    from fundtracker import cache as public_cache
+
+    view, calls = counting_view()
+    view(get("/allocations/"))
+    later = public_cache.time.time() + public_cache.SERVER_TIMEOUT + 1
+    monkeypatch.setattr(public_cache.time, "time", lambda: later)
+    # The shared cache drops it on its own; the process's copy must go too.
+    cache.delete(public_cache._response_key(get("/allocations/")))
+    assert view(get("/allocations/"))["X-Cache"] == "miss"
+    assert len(calls) == 2
+
+
+def test_the_pages_a_process_keeps_stay_within_its_limit():
+    from fundtracker.cache import StoredResponse, _LocalResponses
+
+    kept = _LocalResponses(limit=10)
+    page = StoredResponse(b"12345", 200, (), expires=float("inf"))
+    for key in "abc":
+        kept.put(key, page)
+    assert kept.size == 10
+    assert kept.get("a") is None
+    assert kept.get("b") is page
+    assert kept.get("c") is page
+    kept.put("too large", StoredResponse(b"x" * 11, 200, (), expires=float("inf")))
+    assert kept.get("too large") is None
+    assert kept.size == 10
