@@ -129,13 +129,15 @@ class Dashboard:
         *,
         categories: list[SpendCategory] | None = None,
         regions: list[Region] | None = None,
+        forces: list[Force] | None = None,
     ):
         self.filterset = filterset
         self.chosen = filterset.chosen
-        # Every spend category and region, by name, when this request has read them already
+        # Every spend category, region and force, by name, when the caller has them already
         # (the filter panel lists them); read here otherwise.
         self.categories = categories
         self.regions = regions
+        self.forces = forces
 
     @property
     def narrowed(self) -> bool:
@@ -247,7 +249,10 @@ class Dashboard:
         if region is None:
             return []
         money = self._summary["force"]
-        forces = Force.objects.filter(region=region).order_by("name")
+        if self.forces is None:
+            forces = Force.objects.filter(region=region).order_by("name")
+        else:
+            forces = [force for force in self.forces if force.region_id == region.pk]
         return [
             self._row(force.pk, force.name, force.slug, money.get(force.pk)) for force in forces
         ]

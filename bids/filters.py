@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import (
     Case,
@@ -13,6 +14,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     Value,
@@ -98,6 +100,34 @@ def _published_years() -> list[tuple[int, str]]:
     return [(year, fy_label(year)) for year in years]
 
 
+class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A model choice that finds a value in ``listed`` (its queryset's rows by the value, read
+    earlier) once given one, rather than in a query for each chosen filter."""
+
+    listed: dict | None = None
+
+    def to_python(self, value):
+        if self.listed is None or value in self.empty_values:
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        try:
+            return self.listed[str(value)]
+        except KeyError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
+
+
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ListedModelChoiceField
+
+
+# The filters of ``AllocationFilter`` that choose a row by its slug.
+ALLOCATION_LISTS = ("fund", "round", "region", "force", "category")
+
+
 class AllocationFilter(django_filters.FilterSet):
     """The public filters of design §6 over published tranches: ``fund``, ``round``,
     ``financial_year`` (start year), ``region``, ``force`` and ``category``.
@@ -106,16 +136,19 @@ class AllocationFilter(django_filters.FilterSet):
     region's part of each award (``Tranche.objects.split_by_share()``), so a collaboration's
     award counts for each partner only by its share. Used by the dashboard, its CSV and PDF, and
     the API; ``errors`` name the parameter that is wrong.
+
+    Each queryset is a function building it: a filterset deep-copies its filters, and a
+    queryset held by a filter was deep-copied with them, query and all, for every request.
     """
 
-    fund = django_filters.ModelChoiceFilter(
+    fund = ListedModelChoiceFilter(
         label="Fund",
         field_name="award__bid__round__fund",
         to_field_name="slug",
-        queryset=Fund.objects.order_by("name"),
+        queryset=lambda request: Fund.objects.order_by("name"),
         empty_label="All funds",
     )
-    round = django_filters.ModelChoiceFilter(
+    round = ListedModelChoiceFilter(
         label="Funding round",
         field_name="award__bid__round",
         to_field_name="slug",
@@ -127,24 +160,24 @@ class AllocationFilter(django_filters.FilterSet):
         empty_label="All years",
         label="Financial year",
     )
-    region = django_filters.ModelChoiceFilter(
+    region = ListedModelChoiceFilter(
         label="Region",
         to_field_name="slug",
-        queryset=Region.objects.order_by("name"),
+        queryset=lambda request: Region.objects.order_by("name"),
         method="filter_region",
         empty_label="All regions",
     )
-    force = django_filters.ModelChoiceFilter(
+    force = ListedModelChoiceFilter(
         label="Force",
         to_field_name="slug",
-        queryset=Force.objects.select_related("region").order_by("name"),
+        queryset=lambda request: Force.objects.select_related("region").order_by("name"),
         method="filter_force",
         empty_label="All forces",
     )
-    category = django_filters.ModelChoiceFilter(
+    category = ListedModelChoiceFilter(
         field_name="award__bid__spend_category",
         to_field_name="slug",
-        queryset=SpendCategory.objects.order_by("name"),
+        queryset=lambda request: SpendCategory.objects.order_by("name"),
         empty_label="All categories",
         label="Spend category",
     )
@@ -152,6 +185,10 @@ class AllocationFilter(django_filters.FilterSet):
     class Meta:
         model = Tranche
         fields = ["fund", "round", "financial_year", "region", "force", "category"]
+
+    # The lists the filters were checked against (``use_lists``), if any.
+    listed: dict | None = None
+    _listed_form = None
 
     def __init__(self, data=None, queryset=None, **kwargs):
         if queryset is None:
@@ -189,6 +226,48 @@ class AllocationFilter(django_filters.FilterSet):
         return Envelope.objects.published().filter(
             Q(**{lookups[name]: value for name, value in chosen.items() if name in lookups})
         )
+
+    def lists(self) -> dict:
+        """Every filter's rows and choices as the form lists them, read afresh: ``fund``,
+        ``round``, ``region``, ``force`` and ``category`` as rows (forces with their region's
+        id only), ``financial_year`` as (start year, label); ``choices``, each filter's options
+        with its empty one first; ``by_value``, each filter's rows by their value in the URL;
+        ``form_class``, the filters' form; ``until``, when the next round's results are due to
+        be published (the list of rounds and years then changes), or ``None``."""
+        fields = self.form.fields
+        lists = {name: list(fields[name].queryset) for name in ("fund", "round", "region")}
+        lists["category"] = list(fields["category"].queryset)
+        # The filter's queryset reads each force's region, which no list shows.
+        lists["force"] = list(Force.objects.order_by("name").only("slug", "name", "region"))
+        lists["financial_year"] = _published_years()
+        choices = {name: field_choices(fields[name], lists[name]) for name in ALLOCATION_LISTS}
+        year = fields["financial_year"]
+        choices["financial_year"] = [("", year.empty_label), *lists["financial_year"]]
+        lists["choices"] = choices
+        lists["by_value"] = {
+            name: {getattr(row, fields[name].to_field_name): row for row in lists[name]}
+            for name in ALLOCATION_LISTS
+        }
+        lists["form_class"] = type(self.form)
+        lists["until"] = FundingRound.objects.filter(
+            results_published_at__gt=timezone.now()
+        ).aggregate(until=Min("results_published_at"))["until"]
+        return lists
+
+    def use_lists(self, lists: dict) -> None:
+        """Check the chosen values against ``lists`` (``lists()``, read earlier) instead of a
+        query for each; call before ``is_valid()``. ``listed`` keeps them for the caller."""
+        self.listed = lists
+        # The form class built with the lists: its fields' querysets then go unread, and a
+        # form class built afresh would build each of them again.
+        self._listed_form = lists["form_class"]
+        fields = self.form.fields
+        for name in ALLOCATION_LISTS:
+            fields[name].listed = lists["by_value"][name]
+        fields["financial_year"].choices = lists["financial_year"]
+
+    def get_form_class(self):
+        return self._listed_form or super().get_form_class()
 
     def error_messages(self) -> dict[str, str]:
         """One plain message per bad parameter."""

@@ -121,15 +121,17 @@ _WIDGET_KINDS = {
 
 
 @register.filter
-def option_tags(options) -> SafeString:
+def option_tags(options, indent=None) -> SafeString:
     """A select's ``<option>`` elements from its options as (value, label, selected), as
     ``select_options`` gives them: written out here rather than by a ``{% for %}`` in the
     template, which for the hundred-odd options of the dashboard's filters cost more than all
-    the rest of its tables."""
+    the rest of its tables. With ``indent`` (``{{ options|option_tags:2 }}``), each option is
+    followed by a line break and that many spaces."""
+    end = "" if indent is None else "\n" + " " * int(indent)
     return SafeString(
         "".join(
             f'<option value="{escape(value)}"{" selected" if selected else ""}>'
-            f"{escape(label)}</option>"
+            f"{escape(label)}</option>{end}"
             for value, label, selected in options
         )
     )

@@ -92,6 +92,18 @@ def test_options_are_written_escaped_with_the_chosen_one_selected():
     assert option_tags([]) == ""
 
 
+def test_options_can_each_end_a_line():
+    options = [("", "All", False), ("kent", "Kent", True)]
+
+    html = Template("{% load govuk %}{{ options|option_tags:2 }}").render(
+        Context({"options": options})
+    )
+
+    assert (
+        html == '<option value="">All</option>\n  <option value="kent" selected>Kent</option>\n  '
+    )
+
+
 def test_gbp_with_and_without_pence():
     assert gbp(Decimal("2240000")) == "£2,240,000.00"
     assert gbp(Decimal("2240000"), False) == "£2,240,000"

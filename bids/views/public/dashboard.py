@@ -12,8 +12,11 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_not_required
 from django.forms.utils import ErrorList
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.template.loader import get_template
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -26,9 +29,9 @@ from bids.allocations import (
     csv_lines,
     last_changed,
 )
-from bids.filters import AllocationFilter, field_choices, select_options
-from fundtracker.cache import cache_public
-from fundtracker.pdf import render_pdf
+from bids.filters import AllocationFilter
+from fundtracker.cache import cache_public, per_generation
+from fundtracker.pdf import Part, join
 from fundtracker.years import fy_label
 
 # What each parameter is called in a sentence, and why a value can be wrong.
@@ -54,10 +57,23 @@ FILTER_LABELS = {
 }
 
 
-def allocation_filter(params) -> AllocationFilter:
+def allocation_filter(params, *, listed: bool = True) -> AllocationFilter:
     """The filter bound to ``params`` and validated, with one readable message in the form for
-    each bad parameter (the filter itself is then left out)."""
+    each bad parameter (the filter itself is then left out). ``listed``: checked against the
+    filters' lists, kept for each generation of the public cache (the page and the PDF show
+    them), rather than with a query for each chosen filter (the CSV)."""
     filterset = AllocationFilter(params)
+    if listed:
+        # The filters' rows and options are the same for every request until public data
+        # changes or the next round's results are due: read once for each generation, rather
+        # than in six queries a request and one more for each filter chosen.
+        filterset.use_lists(
+            per_generation(
+                "allocation-filter-lists",
+                lambda: _lists(filterset),
+                fresh=lambda lists: lists["until"] is None or timezone.now() < lists["until"],
+            )
+        )
     filterset.is_valid()
     for name in filterset.error_messages():
         # Echoed back to the visitor: printable characters only, and not too many of them.
@@ -66,6 +82,35 @@ def allocation_filter(params) -> AllocationFilter:
         message = FILTER_PROBLEMS.get(name, "Choose a value from the list").format(value=value)
         filterset.form.errors[name] = ErrorList([message])
     return filterset
+
+
+def _lists(filterset: AllocationFilter) -> dict:
+    """``filterset.lists()``, with each filter's options written out once (``option_parts``)."""
+    lists = filterset.lists()
+    lists["options"] = {name: option_parts(choices) for name, choices in lists["choices"].items()}
+    return lists
+
+
+def option_parts(choices: list[tuple]) -> list[tuple[str, str, str]]:
+    """A select's choices as (value, the markup of its option before and after where
+    `` selected`` goes), escaped once for ``options_markup``."""
+    return [
+        (str(value), f'<option value="{escape(value)}"', f">{escape(label)}</option>")
+        for value, label in choices
+    ]
+
+
+def options_markup(options: list[tuple[str, str, str]], current) -> SafeString:
+    """A select's ``<option>`` elements from its ``option_parts``, ``current`` selected:
+    written here rather than by a ``{% for %}`` in the template, which for the hundred-odd
+    options of the filters cost more than all the rest of the tables."""
+    current = "" if current is None else str(current)
+    return SafeString(
+        "".join(
+            f"{start} selected{end}" if value == current else start + end
+            for value, start, end in options
+        )
+    )
 
 
 def filter_params(chosen: dict) -> dict[str, str]:
@@ -90,15 +135,14 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
     in force. ``awards`` is how many of the largest awards to list (the page's top ten when
     ``None``)."""
     form = filterset.form
-    # The filter panel lists every spend category and region, and the sections name theirs
-    # from the same lists: each is read once.
-    lists = {name: list(form.fields[name].queryset) for name in ("category", "region")}
-    dashboard = Dashboard(filterset, categories=lists["category"], regions=lists["region"])
-    choices = {name: field_choices(form.fields[name], rows) for name, rows in lists.items()}
-    # The longest list, the forces, read as (slug, name): an option shows the force's name,
-    # not the region the filter's queryset reads with each force.
-    forces = form.fields["force"]
-    choices["force"] = [("", forces.empty_label), *forces.queryset.values_list("slug", "name")]
+    lists = filterset.listed
+    dashboard = Dashboard(
+        filterset,
+        categories=lists["category"],
+        regions=lists["region"],
+        forces=lists["force"],
+    )
+    options = lists["options"]
     chosen = dashboard.chosen
     params = filter_params(chosen)
     query = _query(params)
@@ -124,7 +168,7 @@ def dashboard_context(filterset: AllocationFilter, *, awards: int | None = None)
         "filter": filterset,
         "form": form,
         "filter_fields": [
-            (form[name], label, select_options(form[name], choices.get(name)))
+            (form[name], label, options_markup(options[name], form[name].value()))
             for name, label in FILTER_LABELS.items()
         ],
         "filter_summary": [
@@ -223,7 +267,7 @@ def _batches(lines, size: int = 1000):
 def allocations_csv(request, **kwargs):
     """One row per tranche under the page's filters (RFC 4180, UTF-8, a header row), streamed
     from one query."""
-    filterset = allocation_filter(request.GET)
+    filterset = allocation_filter(request.GET, listed=False)
     if filterset.form.errors:
         return _bad_request(filterset)
     # Built once with a stand-in reference, rather than reversed for every row.
@@ -235,6 +279,12 @@ def allocations_csv(request, **kwargs):
     response = StreamingHttpResponse(_batches(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(filterset.chosen, "csv")}"'
     return response
+
+
+PDF_TEMPLATE = "pdf/allocations.html"
+# The report's parts, each of whole pages (every one starts a page of its own), laid out side
+# by side and joined: the awards, half the pages, are laid out while the rest are.
+PDF_PARTS = ("cover", "categories", "years", "regions", "awards")
 
 
 @login_not_required
@@ -249,7 +299,12 @@ def allocations_pdf(request, **kwargs):
     context = dashboard_context(filterset, awards=PDF_AWARDS)
     context["generated_at"] = timezone.localtime()
     context["pdf_awards"] = PDF_AWARDS
-    pdf = render_pdf("pdf/allocations.html", context, request=request)
+    template = get_template(PDF_TEMPLATE)
+    html = {
+        part: template.render({**context, "part": part}, request) for part in ("footer", *PDF_PARTS)
+    }
+    parts = [Part(html=html[part]) for part in PDF_PARTS]
+    pdf = join(parts, footer=html["footer"], request=request, whole_fonts=False).pdf
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(filterset.chosen, "pdf")}"'
     return response

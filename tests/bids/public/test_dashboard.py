@@ -9,6 +9,7 @@ import subprocess
 from decimal import Decimal
 from html import unescape
 from html.parser import HTMLParser
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -17,7 +18,9 @@ from django.utils import timezone
 from bids import services
 from bids.allocations import Dashboard, last_changed
 from bids.models import FundingRound
-from bids.views.public.dashboard import allocation_filter
+from bids.views.public.dashboard import allocation_filter, option_parts, options_markup
+from forces.models import Region
+from fundtracker.cache import GENERATION_KEY, replace_generation
 from tests.factories import (
     AwardFactory,
     AwardShareFactory,
@@ -551,19 +554,62 @@ def awards(count: int):
 def test_the_page_makes_as_many_queries_for_40_awards_as_for_3(
     client, params, django_assert_max_num_queries
 ):
-    # Each chosen filter checks its value (one query) and each select lists its choices (six,
-    # the spend categories and regions named in the figures from the same lists); the figures
-    # take one statement of sums, the largest awards one, the date of the last change one, the
-    # region's forces one more.
+    # The filters' lists are read once for each generation of the public cache: the rows and
+    # options of the six filters (six queries) and when the next results are due (one); the
+    # figures take one statement of sums, the largest awards one, the date of the last change
+    # one. A chosen filter is checked against its list, with no query of its own.
     awards(3)
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(10) as few:
         assert client.get(PAGE, params).status_code == 200
     awards(37)
+    replace_generation(GENERATION_KEY)  # as publishing them would
     params = {**params, "fund": "police-transformation-fund"}  # a new URL, not the cached page
-    with django_assert_max_num_queries(14) as many:
+    with django_assert_max_num_queries(10) as many:
         assert client.get(PAGE, params).status_code == 200
 
-    assert len(many) == len(few) + 1  # the fund filter validates its slug
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("params", [{}, {"region": "east-midlands", "force": "kent"}])
+def test_the_filters_lists_are_read_once_for_each_generation(
+    client, money, params, django_assert_num_queries
+):
+    client.get(PAGE)
+
+    # The sums, the largest awards and the date of the last change.
+    with django_assert_num_queries(3):
+        response = client.get(PAGE, {**params, "financial_year": "2016"})
+
+    assert response.status_code == 200
+
+
+def test_a_new_generation_reads_the_filters_lists_again(client, money):
+    client.get(PAGE)
+    Region.objects.create(slug="atlantis", name="Atlantis")
+    replace_generation(GENERATION_KEY)
+
+    html = client.get(PAGE, {"region": "atlantis"}).content.decode()
+
+    assert '<option value="atlantis" selected>Atlantis</option>' in html
+    assert "There is a problem with the filters" not in html
+
+
+def test_the_filters_lists_are_read_again_when_results_are_due(client, money):
+    FundingRoundFactory(
+        slug="next-round",
+        name="Next round",
+        results_published_at=timezone.now() + datetime.timedelta(minutes=1),
+    )
+    client.get(PAGE)
+    lists = allocation_filter({}).listed
+    assert "next-round" not in [row.slug for row in lists["round"]]
+
+    # The results coming out changes nothing in the database, so starts no new generation.
+    later = timezone.now() + datetime.timedelta(minutes=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        lists = allocation_filter({}).listed
+
+    assert "next-round" in [row.slug for row in lists["round"]]
 
 
 def test_a_second_visitor_is_served_from_the_cache(client, money, django_assert_num_queries):
@@ -804,6 +850,24 @@ def test_the_pdf_report_holds_the_filters_headline_figures_charts_and_awards(
     assert "Page 1 of" in text
 
 
+def test_every_page_of_the_pdf_has_the_footer_and_its_number(client, money, tmp_path):
+    response = client.get(PDF_URL, {"round": "ptf-2016-17-round-1"})
+
+    pages = [" ".join(page.split()) for page in pdf_text(response.content, tmp_path).split("\f")]
+    pages = [page for page in pages if page]
+    # The cover, then a page at least for each of the categories, years, regions and awards.
+    assert len(pages) >= 5
+    for number, page in enumerate(pages, start=1):
+        assert "Police funding allocations · PTF 2016/17 round 1 · produced" in page
+        assert page.endswith(f"Page {number} of {len(pages)}")
+    assert pages[0].startswith("Police funding tracker · published results")
+    assert (
+        pages[-1]
+        .split(" Police funding allocations ·")[0]
+        .endswith("The data is available under the Open Government Licence v3.0.")
+    )
+
+
 def test_the_pdf_never_shows_an_unpublished_round(client, money, tmp_path):
     response = client.get(PDF_URL)
 
@@ -812,6 +876,18 @@ def test_the_pdf_never_shows_an_unpublished_round(client, money, tmp_path):
     assert "9,999,999" not in text
     assert response["X-Cache"] == "miss"
     assert client.get(PDF_URL)["X-Cache"] == "hit"
+
+
+def test_the_options_are_written_escaped_with_the_chosen_one_selected():
+    parts = option_parts([("", "All forces"), ("kent", "Kent Police"), ("a&b", '"A" & <B>')])
+
+    assert options_markup(parts, "kent") == (
+        '<option value="">All forces</option>'
+        '<option value="kent" selected>Kent Police</option>'
+        '<option value="a&amp;b">&quot;A&quot; &amp; &lt;B&gt;</option>'
+    )
+    assert options_markup(parts, None).startswith('<option value="" selected>All forces</option>')
+    assert options_markup([], "kent") == ""
 
 
 def test_the_pdf_refuses_a_bad_parameter_by_name(client, money):
@@ -823,7 +899,9 @@ def test_the_pdf_refuses_a_bad_parameter_by_name(client, money):
 
 def test_the_pdf_makes_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     awards(12)
-    with django_assert_max_num_queries(9):
+    # The page's: the filters' lists (seven, once for each generation), the sums, the largest
+    # awards and the date of the last change.
+    with django_assert_max_num_queries(10):
         assert client.get(PDF_URL).status_code == 200
 
 
