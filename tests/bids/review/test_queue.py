@@ -207,6 +207,17 @@ def test_a_row_shows_the_bid_at_a_glance(analyst_client, second_analyst):
         assert shown in row
 
 
+def test_a_rows_text_is_escaped_and_its_date_is_the_local_day(analyst_client):
+    # 23:30 UTC on 30 June is half past midnight on 1 July in London.
+    at = datetime.datetime(2026, 6, 30, 23, 30, tzinfo=datetime.UTC)
+    bid = BidFactory(status=S.SUBMITTED, submitted_at=at, title='<b>Drones</b> & "dogs"')
+    body = table(analyst_client.get(QUEUE))
+    assert "&lt;b&gt;Drones&lt;/b&gt; &amp; &quot;dogs&quot;" in body
+    assert "<b>" not in body
+    assert "1 Jul 2026" in body
+    assert f'href="{reverse("review:bid", args=[bid.reference])}"' in body
+
+
 def test_needs_reassignment_is_flagged(analyst_client):
     submitted(status=S.UNDER_REVIEW, needs_reassignment=True)
     assert "Reassign" in text(analyst_client.get(QUEUE))
