@@ -111,9 +111,12 @@ def bid_pages(rows: list[Row], criteria: list[Criterion], withheld: set[int]) ->
     return pages
 
 
-def pack_pdf(*, cover: str, ranked: str, footer: str, pages: list[BidPage], request=None) -> bytes:
-    """The pack: the HTML of its ``cover``, ``ranked`` list and ``footer`` (laid out now), then
-    the bids' ``pages``, kept or laid out now and kept. Three queries, however many bids."""
+def pack_pdf(
+    *, cover: str, ranked: list[str], footer: str, pages: list[BidPage], request=None
+) -> bytes:
+    """The pack: the HTML of its ``cover``, the parts of its ``ranked`` list and its ``footer``
+    (laid out now), then the bids' ``pages``, kept or laid out now and kept. Three queries,
+    however many bids."""
     kept = {
         (page.bid_id, page.withheld): page
         for page in PanelPackPage.objects.filter(
@@ -121,7 +124,7 @@ def pack_pdf(*, cover: str, ranked: str, footer: str, pages: list[BidPage], requ
             | Q(bid__in=[page.bid_id for page in pages if page.withheld], withheld=True)
         )
     }
-    parts = [Part(html=cover), Part(html=ranked)]
+    parts = [Part(html=cover), *(Part(html=html) for html in ranked)]
     for page in pages:
         found = kept.get((page.bid_id, page.withheld))
         if found is not None and found.digest == page.digest:
@@ -136,7 +139,7 @@ def pack_pdf(*, cover: str, ranked: str, footer: str, pages: list[BidPage], requ
     joined = join(parts, footer=footer, request=request, font_files=font_files)
     keep(
         (page.bid_id, page.withheld, page.digest, joined.laid_out[index])
-        for index, page in enumerate(pages, start=2)
+        for index, page in enumerate(pages, start=1 + len(ranked))
         if index in joined.laid_out
     )
     return joined.pdf

@@ -120,6 +120,7 @@ def join(
     footer: str,
     request=None,
     font_files: Mapping[str, bytes] | None = None,
+    whole_fonts: bool = True,
 ) -> Joined:
     """One PDF of ``parts`` in order, each a document of whole pages with no footer of its own
     (a ``pdf/`` template whose margin boxes are ``content: none``), with ``footer``, the HTML of
@@ -133,6 +134,9 @@ def join(
     paragraph that opens the page (the part leaves it empty): what a part laid out ahead cannot
     know, such as its place in a ranking. ``font_files`` has the whole fonts of the parts laid
     out ahead, by digest (``LaidOut``). A part that fails fails the whole document.
+
+    Without ``whole_fonts``, each part keeps the subsets of the fonts it was laid out with: for
+    a document of a few parts, whose subsets together are far smaller than the whole fonts.
     """
     import weasyprint  # noqa: F401 - loaded here, once, for the workers forked from here
 
@@ -148,7 +152,8 @@ def join(
     laid_out = {}
 
     def place(index: int, part: LaidOut) -> None:
-        files.update(part.font_files)
+        if whole_fonts:
+            files.update(part.font_files)
         joined.place(index, part, files, parts[index].caption)
 
     workers = min(os.cpu_count() or 1, len(htmls))
@@ -167,7 +172,8 @@ def join(
             for index, result in zip(pending, results[1:], strict=True):
                 laid_out[index] = result.get()
                 place(index, laid_out[index])
-    files.update(footer_laid_out.font_files)
+    if whole_fonts:
+        files.update(footer_laid_out.font_files)
     joined.set_footer(footer_laid_out, files)
     return Joined(joined.finish(), laid_out)
 
@@ -261,173 +267,185 @@ _compressed_fonts: dict[str, bytes] = {}
 
 class _JoinedPdf:
     """PDFs put in their places (``place``, in any order), then the outline, the footer, the
-    page numbers and the captions (``finish``)."""
+    page numbers and the captions (``finish``).
+
+    Joined with pikepdf (qpdf): each part is opened and its pages copied in C++, where reading
+    a part object by object in Python took most of the join.
+    """
 
     def __init__(self, count: int):
-        from pypdf import PdfWriter
+        import pikepdf
 
-        self.writer = PdfWriter()
+        self.pdf = pikepdf.new()
         self.footer = None
-        self.readers = [None] * count
+        self.footer_part = None
+        # The parts stay open until the document is written, which reads their pages' streams.
+        self.parts = [None] * count
         self.pages = [0] * count
         self.captions = [""] * count
+        self.outlines = [[] for _ in range(count)]
         self.font_files = {}
+        self.version = ""
+
+    def read(self, part: LaidOut, files: Mapping[str, bytes]):
+        """``part`` opened, its fonts that have a whole font in ``files`` pointed at it."""
+        import pikepdf
+
+        pdf = pikepdf.Pdf.open(io.BytesIO(part.pdf))
+        self.share_fonts(pdf, part.fonts, files)
+        return pdf
 
     def set_footer(self, footer: LaidOut, files: Mapping[str, bytes]) -> None:
-        from pypdf import PdfReader
-        from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
+        import pikepdf
+        from pikepdf import Name
 
-        reader = PdfReader(io.BytesIO(footer.pdf))
-        self.share_fonts(reader, footer.fonts, files)
-        page = reader.pages[0]
-        drawing = DecodedStreamObject()
-        drawing.set_data(page.get_contents().get_data())
-        drawing.update(
-            {
-                NameObject("/Type"): NameObject("/XObject"),
-                NameObject("/Subtype"): NameObject("/Form"),
-                NameObject("/BBox"): ArrayObject(FloatObject(v) for v in page.mediabox),
-                NameObject("/Resources"): page["/Resources"].clone(self.writer),
-            }
-        )
-        self.footer = self.writer._add_object(drawing.flate_encode())
+        source = self.read(footer, files)
+        page = source.pages[0]
+        drawing = pikepdf.Stream(self.pdf, page.obj.Contents.read_bytes())
+        drawing.Type = Name.XObject
+        drawing.Subtype = Name.Form
+        drawing.BBox = pikepdf.Array(page.mediabox)
+        drawing.Resources = self.pdf.copy_foreign(page.obj.Resources)
+        self.footer = drawing
+        self.footer_part = source
 
     def place(self, index: int, part: LaidOut, files: Mapping[str, bytes], caption: str) -> None:
         """Put ``part`` in its place, ``index``, after the parts before it placed so far."""
-        from pypdf import PdfReader
-
-        reader = PdfReader(io.BytesIO(part.pdf))
-        if index == 0 and reader.metadata:
-            self.writer.add_metadata(reader.metadata)
-        self.share_fonts(reader, part.fonts, files)
-        self.writer.merge(sum(self.pages[:index]), reader, import_outline=False)
-        self.readers[index] = reader
-        self.pages[index] = len(reader.pages)
+        source = self.read(part, files)
+        if index == 0:
+            self.version = source.pdf_version
+            if "/Info" in source.trailer:
+                self.pdf.docinfo = self.pdf.copy_foreign(source.docinfo)
+        at = sum(self.pages[:index])
+        self.pdf.pages[at:at] = source.pages
+        self.parts[index] = source
+        self.pages[index] = len(source.pages)
         self.captions[index] = caption
+        self.copy_outline(source.open_outline().root, self.outlines[index])
 
-    def copy_outline(self, reader, items, offset: int, parent=None) -> None:
-        from pypdf.generic import Fit
+    def copy_outline(self, items, into: list) -> None:
+        """The outline ``items`` of a part placed added to ``into``, each bookmark pointing at
+        its page's copy in the document."""
+        from pikepdf import Array, Dictionary, OutlineItem
 
-        last = parent
         for item in items:
-            if isinstance(item, list):
-                self.copy_outline(reader, item, offset, last)
+            destination = item.destination
+            if destination is None and item.action is not None:
+                destination = item.action.get("/D")
+            if not isinstance(destination, Array) or not isinstance(destination[0], Dictionary):
                 continue
-            number = reader.get_destination_page_number(item)
-            if number is None or number < 0:
-                continue
-            fit = Fit.xyz(item.left, item.top, item.zoom) if item.typ == "/XYZ" else Fit.fit()
-            last = self.writer.add_outline_item(
-                title=item.title, page_number=offset + number, parent=parent, fit=fit
+            copied = OutlineItem(
+                item.title,
+                destination=Array([self.pdf.copy_foreign(destination[0]), *destination[1:]]),
             )
+            self.copy_outline(item.children, copied.children)
+            into.append(copied)
 
-    def share_fonts(self, reader, fonts: Mapping[str, str], files: Mapping[str, bytes]) -> None:
-        """Point the fonts of ``reader`` that have a whole font in ``files`` at that font,
+    def share_fonts(self, pdf, fonts: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+        """Point the fonts of ``pdf`` that have a whole font in ``files`` at that font,
         embedded once in the document, before the pages are copied: their own subsets are
         then not copied at all."""
-        from pypdf.generic import NameObject
-
-        for font in _fonts_of(reader):
+        for font in _fonts_of(pdf):
             for descendant in font.get("/DescendantFonts", ()):
-                descriptor = descendant.get_object().get("/FontDescriptor")
+                descriptor = descendant.get("/FontDescriptor")
                 if descriptor is None:
                     continue
-                descriptor = descriptor.get_object()
                 digest = fonts.get(str(descriptor.get("/FontName")))
                 if digest in files and "/FontFile2" in descriptor:
-                    descriptor[NameObject("/FontFile2")] = self.font_file(digest, files[digest])
+                    # The part's descriptor, copied with its pages, then points at the
+                    # document's copy of the whole font (qpdf copies an object once).
+                    del descriptor.FontFile2
+                    self.pdf.copy_foreign(descriptor).FontFile2 = self.font_file(
+                        digest, files[digest]
+                    )
 
     def font_file(self, digest: str, data: bytes):
         """The whole font ``data`` as a stream of the document, added once."""
-        from pypdf.generic import NameObject, NumberObject, StreamObject
+        import pikepdf
 
         if digest not in self.font_files:
             if digest not in _compressed_fonts:
                 _compressed_fonts[digest] = zlib.compress(data)
-            stream = StreamObject()
-            stream.set_data(_compressed_fonts[digest])
-            stream.update(
-                {
-                    NameObject("/Filter"): NameObject("/FlateDecode"),
-                    NameObject("/Length1"): NumberObject(len(data)),
-                }
-            )
-            self.font_files[digest] = self.writer._add_object(stream)
+            stream = pikepdf.Stream(self.pdf, b"")
+            stream.write(_compressed_fonts[digest], filter=pikepdf.Name.FlateDecode)
+            stream.Length1 = len(data)
+            self.font_files[digest] = stream
         return self.font_files[digest]
 
     def finish(self) -> bytes:
-        from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+        import pikepdf
+        from pikepdf import Array, Dictionary, Name
 
-        writer = self.writer
+        pdf = self.pdf
         captions = {}
         offset = 0
-        for reader, pages, caption in zip(self.readers, self.pages, self.captions, strict=True):
-            self.copy_outline(reader, reader.outline, offset)
+        with pdf.open_outline() as outline:
+            for items in self.outlines:
+                outline.root.extend(items)
+        for pages, caption in zip(self.pages, self.captions, strict=True):
             if caption:
                 captions[offset] = caption
             offset += pages
-        font = writer._add_object(
-            DictionaryObject(
-                {
-                    NameObject("/Type"): NameObject("/Font"),
-                    NameObject("/Subtype"): NameObject("/Type1"),
-                    NameObject("/BaseFont"): NameObject("/Helvetica"),
-                    NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-                }
+        font = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Font,
+                Subtype=Name.Type1,
+                BaseFont=Name.Helvetica,
+                Encoding=Name.WinAnsiEncoding,
             )
         )
         # Each page's own drawing is wrapped in q … Q, so that whatever state it leaves
         # (WeasyPrint turns the coordinates upside down) moves neither footer nor number.
-        save = DecodedStreamObject()
-        save.set_data(b"q\n")
-        save = writer._add_object(save)
-        total = len(writer.pages)
-        for number, page in enumerate(writer.pages, start=1):
+        save = pikepdf.Stream(pdf, b"q\n")
+        total = len(pdf.pages)
+        for number, page in enumerate(pdf.pages, start=1):
             text = f"Page {number} of {total}"
             width = sum(HELVETICA_WIDTHS[c] for c in text) * NUMBER_SIZE / 1000
-            x = float(page.mediabox.right) - NUMBER_RIGHT - width
-            stamp = DecodedStreamObject()
+            box = page.mediabox
+            x = float(box[2]) - NUMBER_RIGHT - width
             data = (
                 f"\nQ q /Footer Do Q BT /PageNumber {NUMBER_SIZE} Tf {x:.2f} {NUMBER_BASELINE:.2f}"
                 f" Td ({text}) Tj ET\n".encode()
             )
             if caption := captions.get(number - 1):
-                y = float(page.mediabox.top) - CAPTION_BASELINE_FROM_TOP
+                y = float(box[3]) - CAPTION_BASELINE_FROM_TOP
                 data += (
                     f"BT /PageNumber {CAPTION_SIZE} Tf {CAPTION_LEFT:.2f} {y:.2f} Td (".encode()
                     + _pdf_string(caption)
                     + b") Tj ET\n"
                 )
-            stamp.set_data(data)
-            contents = page.raw_get("/Contents")
-            drawing = list(contents) if isinstance(contents, ArrayObject) else [contents]
-            page[NameObject("/Contents")] = ArrayObject([save, *drawing, writer._add_object(stamp)])
-            resources = page["/Resources"]
+            contents = page.obj.Contents
+            drawing = list(contents) if isinstance(contents, Array) else [contents]
+            page.obj.Contents = Array([save, *drawing, pikepdf.Stream(pdf, data)])
+            resources = page.obj.Resources
             for kind, name, value in (
-                ("/Font", "/PageNumber", font),
-                ("/XObject", "/Footer", self.footer),
+                (Name.Font, Name.PageNumber, font),
+                (Name.XObject, Name.Footer, self.footer),
             ):
                 if kind not in resources:
-                    resources[NameObject(kind)] = DictionaryObject()
-                resources[kind][NameObject(name)] = value
+                    resources[kind] = Dictionary()
+                resources[kind][name] = value
         out = io.BytesIO()
-        writer.write(out)
+        # A new document says PDF 1.3 unless told otherwise: it says what the first part does.
+        pdf.save(out, min_version=self.version)
         return out.getvalue()
 
 
-def _fonts_of(reader) -> list:
-    """The fonts of every page of ``reader`` and of the forms the pages draw, once each."""
+def _fonts_of(pdf) -> list:
+    """The fonts of every page of ``pdf`` and of the forms the pages draw, once each."""
     fonts, seen = [], set()
-    resources = [page.get("/Resources") for page in reader.pages]
+    resources = [page.obj.get("/Resources") for page in pdf.pages]
     while resources:
         found = resources.pop()
-        if found is None or id(found := found.get_object()) in seen:
+        if found is None:
             continue
-        seen.add(id(found))
-        for font in (found.get("/Font") or {}).values():
-            fonts.append(font.get_object())
+        if found.is_indirect:
+            if found.objgen in seen:
+                continue
+            seen.add(found.objgen)
+        fonts.extend((found.get("/Font") or {}).values())
         for form in (found.get("/XObject") or {}).values():
-            resources.append(form.get_object().get("/Resources"))
+            resources.append(form.get("/Resources"))
     return fonts
 
 

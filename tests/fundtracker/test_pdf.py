@@ -6,9 +6,9 @@ import re
 import shutil
 import subprocess
 
+import pikepdf
 import pytest
 from django.template import Context, Template
-from pypdf import PdfReader
 
 from fundtracker import pdf
 
@@ -93,9 +93,9 @@ def test_parts_are_joined_in_order_with_the_footer_and_numbers_on_every_page(
         assert page.startswith(f"{title} Text of {title}.")
         assert "Joined footer · not for publication" in page
         assert page.endswith(f"Page {number} of {len(titles)}")
-    reader = PdfReader(io.BytesIO(document))
-    assert [item.title for item in reader.outline] == titles
-    assert reader.metadata.title == "Joined document"
+    with pikepdf.open(io.BytesIO(document)) as joined, joined.open_outline() as outline:
+        assert [item.title for item in outline.root] == titles
+        assert str(joined.docinfo.Title) == "Joined document"
 
 
 def test_the_number_and_footer_are_where_a_document_laid_out_whole_has_them(tmp_path):
@@ -119,6 +119,53 @@ def test_the_number_and_footer_are_where_a_document_laid_out_whole_has_them(tmp_
             assert stamped[word][0] == pytest.approx(x_min, abs=0.05)
             assert stamped[word][2] == pytest.approx(x_max, abs=0.05)
             assert stamped[word][3] == pytest.approx(y_max, abs=0.1)
+
+
+def page_image(document: bytes, tmp_path, page: int):
+    """A page drawn by pdftoppm, in grey, at 40 dots an inch."""
+    from PIL import Image
+
+    path = tmp_path / "drawn.pdf"
+    path.write_bytes(document)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-gray",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            path,
+            tmp_path / "drawn",
+        ],
+        check=True,
+    )
+    (drawn,) = tmp_path.glob("drawn-*.pgm")
+    image = Image.open(drawn)
+    image.load()
+    drawn.unlink()
+    return image
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm draws the pages")
+def test_the_footer_drawn_over_a_page_hides_nothing_of_it(tmp_path):
+    from PIL import ImageChops
+
+    titles = ["Alpha", "Bravo"]
+    whole = pdf.html_to_pdf(render(WHOLE, titles=titles))
+    joined = pdf.join([pdf.Part(html=render(PART, titles=titles))], footer=render(FOOTER)).pdf
+
+    for page in (1, 2):
+        laid_out, stamped = page_image(whole, tmp_path, page), page_image(joined, tmp_path, page)
+        width, height = laid_out.size
+        # Above the footer's rule: the page number is set in another font.
+        above = (0, 0, width, height * 0.9)
+        assert laid_out.crop(above).getextrema()[0] < 128  # something is drawn there
+        # The same to a grey level or so: the two are drawn with different subsets of the font.
+        difference = ImageChops.difference(laid_out.crop(above), stamped.crop(above))
+        assert difference.getextrema()[1] <= 8
 
 
 CAPTIONED = Template(
@@ -162,11 +209,31 @@ def test_a_part_laid_out_ahead_shares_the_whole_font_with_the_others(tmp_path):
         "Bravo Text of Bravo.",
         "Alpha Text of Alpha.",
     ]
-    reader = PdfReader(io.BytesIO(joined))
     streams = {
-        descendant.get_object()["/FontDescriptor"].get_object().raw_get("/FontFile2").idnum
-        for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
-        for descendant in font.get_object().get("/DescendantFonts", ())
+        descendant.FontDescriptor.FontFile2.objgen
+        for page in pikepdf.open(io.BytesIO(joined)).pages
+        for font in page.Resources.Font.values()
+        for descendant in font.get("/DescendantFonts", ())
     }
     assert len(streams) == len(set(kept.fonts.values()))
+
+
+def test_without_whole_fonts_each_part_keeps_its_own_subsets(tmp_path):
+    parts = [pdf.Part(html=render(PART, titles=[title])) for title in ("Alpha", "Bravo")]
+
+    joined = pdf.join(parts, footer=render(FOOTER), whole_fonts=False).pdf
+
+    assert [page.split(" Joined")[0] for page in pages_text(joined, tmp_path)] == [
+        "Alpha Text of Alpha.",
+        "Bravo Text of Bravo.",
+    ]
+    whole = pdf.lay_out(render(PART, titles=["Alpha"])).font_files
+    document = pikepdf.open(io.BytesIO(joined))
+    embedded = [
+        descendant.FontDescriptor.FontFile2.read_bytes()
+        for page in document.pages
+        for font in page.Resources.Font.values()
+        for descendant in font.get("/DescendantFonts", ())
+    ]
+    assert embedded
+    assert max(map(len, embedded)) < min(map(len, whole.values()))

@@ -450,11 +450,13 @@ for _name, _url in ADMIN_SAMPLES.items():
 def _html_only_pdfs():
     """PDF pages render their templates as ever (a template error is still a 500 here) but
     skip WeasyPrint's layout, which costs most of a second a page and decides nothing about
-    who may see what; the PDF tests of each workspace check the layout. The panel pack, laid out
-    in parts and joined, is its parts' HTML one after the other."""
+    who may see what; the PDF tests of each workspace check the layout. The panel pack and the
+    allocations report, laid out in parts and joined, are their parts' HTML one after the other."""
     import weasyprint
 
+    from bids.views.public import dashboard
     from bids.views.review import panel
+    from fundtracker.pdf import Joined
 
     class HtmlOnly:
         def __init__(self, string, **kwargs):
@@ -464,11 +466,16 @@ def _html_only_pdfs():
             return b"%PDF-1.7\n" + self.string.encode()
 
     def parts_only(*, cover, ranked, footer, pages, request=None):
-        return b"%PDF-1.7\n" + "".join([cover, ranked, *(p.html for p in pages), footer]).encode()
+        return b"%PDF-1.7\n" + "".join([cover, *ranked, *(p.html for p in pages), footer]).encode()
+
+    def joined_parts(parts, *, footer, request=None, **kwargs):
+        html = "".join([*(part.html for part in parts), footer])
+        return Joined(b"%PDF-1.7\n" + html.encode(), {})
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(weasyprint, "HTML", HtmlOnly)
         patch.setattr(panel.panel_pack, "pack_pdf", parts_only)
+        patch.setattr(dashboard, "join", joined_parts)
         yield
 
 

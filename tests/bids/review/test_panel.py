@@ -11,12 +11,12 @@ import re
 import threading
 from decimal import Decimal
 
+import pikepdf
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from bids.models import (
     Award,
@@ -107,7 +107,7 @@ def review(bid, reviewer, values, *, submitted=True, recommendation="fund", **kw
         submitted_at=timezone.now() if submitted else None,
         **kwargs,
     )
-    for criterion, value in zip(bid.round.criteria.order_by("order"), values, strict=True):
+    for criterion, value in zip(bid.round.criteria.order_by("order", "name"), values, strict=True):
         ScoreFactory(
             review=row,
             criterion=criterion,
@@ -875,6 +875,32 @@ def test_a_pack_laid_out_in_parts_keeps_every_bid_in_rank_order_and_numbers_its_
             assert re.search(rf"{name}: \d+\.\d\d out of 100, fund\.", page)
 
 
+def test_a_ranked_list_laid_out_in_parts_reads_as_one_list(
+    client, analyst, funding_round, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(panel, "RANKED_ROWS_A_PART", 10)
+    count = 23
+    bids = panel_world(funding_round, [analyst], count)
+    client.force_login(analyst)
+
+    response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+
+    pages = pages_text(response.content, tmp_path)
+    # The cover, then the ranked list in three parts, each starting a page.
+    ranked = pages[1:-count]
+    assert len(ranked) >= 3
+    assert ranked[0].startswith("Recommended bids, ranked")
+    text = " ".join(ranked)
+    assert text.count("Recommended bids, ranked") == 1
+    assert text.count("Funding line:") == 1
+    assert text.count("A running total in bold") == 1
+    assert "A running total in bold" in ranked[-1]
+    places = [text.index(bid.reference) for bid in bids]
+    assert places == sorted(places)
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+
+
 def test_a_bid_moderated_into_the_pack_is_in_the_next_download(
     client, analyst, second_analyst, funding_round, tmp_path
 ):
@@ -971,16 +997,14 @@ def test_a_pack_embeds_each_whole_font_once_for_all_its_pages(client, analyst, f
 
     response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
 
-    reader = PdfReader(io.BytesIO(response.content))
     files = set()
     names = set()
-    for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
+    for page in pikepdf.open(io.BytesIO(response.content)).pages:
+        for font in page.Resources.Font.values():
             for descendant in font.get("/DescendantFonts", ()):
-                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
-                files.add(descriptor.raw_get("/FontFile2").idnum)
-                names.add(str(descriptor["/FontName"]).split("+")[-1])
+                descriptor = descendant.FontDescriptor
+                files.add(descriptor.FontFile2.objgen)
+                names.add(str(descriptor.FontName).split("+")[-1])
     assert len(files) == len(names)
 
 
