@@ -97,7 +97,7 @@ def review_of(bid: Bid, reviewer) -> Review:
 
 
 def scores_for(bid: Bid, *values, justification="Sound evidence.") -> dict:
-    criteria = list(bid.round.criteria.order_by("order"))
+    criteria = list(bid.round.criteria.order_by("order", "name"))
     return {c.pk: (v, justification) for c, v in zip(criteria, values, strict=True)}
 
 
@@ -115,7 +115,7 @@ def submit_review(bid: Bid, reviewer, *values, recommendation="fund", comments="
 
 def score_data(bid: Bid, values, justifications, **extra) -> dict:
     data = {}
-    criteria = list(bid.round.criteria.order_by("order"))
+    criteria = list(bid.round.criteria.order_by("order", "name"))
     for criterion, value, why in zip(criteria, values, justifications, strict=True):
         data[f"score_{criterion.pk}"] = value
         data[f"justification_{criterion.pk}"] = why
@@ -1028,7 +1028,7 @@ def test_error_summary_links_to_each_field(client, declared, reviewer):
     client.force_login(reviewer)
     response = client.post(url("score", declared), {"action": "submit"})
     html = response.content.decode()
-    criteria = list(declared.round.criteria.order_by("order"))
+    criteria = list(declared.round.criteria.order_by("order", "name"))
     for criterion in criteria:
         assert f'href="#id_score_{criterion.pk}"' in html
         assert f'id="id_score_{criterion.pk}"' in html
