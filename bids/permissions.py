@@ -13,28 +13,39 @@ class PermissionDenied(DjangoPermissionDenied):
     """The user's role does not allow the action; the message says why."""
 
 
-def _groups(user: AnyUser) -> set[str]:
-    # Cached on the user object: permission checks run many times a request.
+# The groups that give a role under /review/; an account in no such group (and not staff) has
+# none, whatever other groups an administrator puts it in.
+ROLES = (ANALYSTS, APPROVERS)
+
+
+def remember_roles(user: User, names) -> None:
+    """Keep ``user``'s roles on the object, as read with it (``accounts.backends``)."""
+    user._fundtracker_roles = frozenset(names)
+
+
+def _roles(user: AnyUser) -> frozenset[str]:
+    # Kept on the user object: permission checks run many times a request. The sign-in backend
+    # reads them with the user; a user object from anywhere else reads them here, once.
     if not user.is_authenticated:
-        return set()
-    if not hasattr(user, "_fundtracker_groups"):
-        user._fundtracker_groups = set(user.groups.values_list("name", flat=True))
-    return user._fundtracker_groups
+        return frozenset()
+    if not hasattr(user, "_fundtracker_roles"):
+        remember_roles(user, user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    return user._fundtracker_roles
 
 
 def is_analyst(user: AnyUser) -> bool:
     """A member of the Analysts group."""
-    return user.is_authenticated and user.is_active and ANALYSTS in _groups(user)
+    return user.is_authenticated and user.is_active and ANALYSTS in _roles(user)
 
 
 def is_approver(user: AnyUser) -> bool:
     """A member of the Approvers group."""
-    return user.is_authenticated and user.is_active and APPROVERS in _groups(user)
+    return user.is_authenticated and user.is_active and APPROVERS in _roles(user)
 
 
 def is_caseworker(user: AnyUser) -> bool:
     """Home Office staff who see every bid: analysts, approvers and administrators."""
-    return bool(user.is_authenticated and user.is_active and (user.is_staff or _groups(user)))
+    return bool(user.is_authenticated and user.is_active and (user.is_staff or _roles(user)))
 
 
 def office_force_id(user: AnyUser) -> int | None:

@@ -28,8 +28,6 @@ THRESHOLD = 0.3
 # How many nearest bids each index offers before they are ranked on title and summary.
 CANDIDATES = 30
 TITLE_WEIGHT = 2
-# What a review page shows of each similar bid, all a bid from the cache is read with.
-SHOWN = ("reference", "title", "status", "lead_force__name", "round__name")
 
 # Words every bid uses, which say nothing about what a bid is for.
 _COMMON = """
@@ -63,23 +61,16 @@ def similar_bids(bid: Bid, limit: int = 5) -> list[SimilarBid]:
     """Up to ``limit`` submitted bids of any round most like ``bid``, the most similar first.
 
     The search (one query on PostgreSQL, at most two elsewhere) is the costliest part of a
-    review page, and its answer changes only when a submitted bid does: which bids it found,
-    and how similar each is, are cached until then (``bids.derived``). From the cache, one
-    query fetches those bids as they are now."""
-    key = review_figures_key(f"similar:{bid.pk}:{limit}")
+    review page, and its answer changes only when a submitted bid does: the bids it found, with
+    their lead force and round, are cached until then (``bids.derived``: any save of a
+    submitted bid, a force or a round starts a new generation), so a page that finds them in
+    the cache makes no query for them."""
+    key = review_figures_key(f"similar-bids:{bid.pk}:{limit}")
     found = cache.get(key)
     if found is None:
-        similar = _search(bid, limit)
-        cache.set(key, [(row.bid.pk, row.similarity) for row in similar], CACHE_TIMEOUT)
-        return similar
-    if not found:
-        return []
-    bids = (
-        Bid.objects.select_related("lead_force", "round")
-        .only(*SHOWN)
-        .in_bulk([pk for pk, _ in found])
-    )
-    return [SimilarBid(bids[pk], similarity) for pk, similarity in found if pk in bids]
+        found = _search(bid, limit)
+        cache.set(key, found, CACHE_TIMEOUT)
+    return found
 
 
 def _search(bid: Bid, limit: int) -> list[SimilarBid]:

@@ -23,7 +23,7 @@ def session_for(user):
     if user.pk not in sessions:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "accounts.backends.UserBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         if user.is_staff or user.groups.exists():
             device, _ = TOTPDevice.objects.get_or_create(

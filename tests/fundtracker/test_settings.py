@@ -89,3 +89,11 @@ def test_production_counts_as_many_proxies_as_it_is_told():
     values = _production_values("FUNDTRACKER_TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT="2")
 
     assert values == {"FUNDTRACKER_TRUSTED_PROXY_COUNT": 2}
+
+
+def test_sessions_are_read_from_the_cache_only_when_every_worker_shares_it():
+    shared = _production_values("SESSION_ENGINE", CACHE_URL="redis://127.0.0.1:6379/0")
+    assert shared["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    # One process's memory would let a worker keep a session another worker has ended.
+    local = _production_values("SESSION_ENGINE", CACHE_URL="locmem://")
+    assert local["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"

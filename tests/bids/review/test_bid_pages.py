@@ -608,10 +608,12 @@ def _busy(bid: Bid, analyst, n: int) -> None:
         BidFactory(submitted=True, title=bid.title, lead_force=force("kent"))
 
 
-# Session, user, groups, bid, funding lines, partners, reviews, scores, events, envelopes,
-# requests in the category, documents, questions, similar bids (one query on PostgreSQL, two
-# elsewhere), the account's office; an approved bid's award instead of nothing else.
-BID_PAGE_QUERIES = 16
+# Session, the user with their roles and office, bid, funding lines, partners, reviews, scores,
+# events, envelopes, requests in the category, documents, questions, similar bids (one query on
+# PostgreSQL, two elsewhere); an approved bid's award instead of nothing else.
+BID_PAGE_QUERIES = 14
+# The same with the figures cached (envelopes, requests and similar bids): what most requests ask.
+BID_PAGE_QUERIES_CACHED = 10
 
 
 @pytest.mark.parametrize("who", ["analyst", "approver"])
@@ -631,6 +633,11 @@ def test_bid_page_queries_do_not_grow(
     assert len(response.context["reviews_shown"]) == 7
     assert len(response.context["documents"]) == 7
     assert len(response.context["similar"]) == 5
+    with django_assert_max_num_queries(BID_PAGE_QUERIES_CACHED):
+        again = client.get(url("bid", bid))
+    assert [row.bid.reference for row in again.context["similar"]] == [
+        row.bid.reference for row in response.context["similar"]
+    ]
 
 
 def test_approved_bid_page_queries_are_pinned(client, approver, django_assert_max_num_queries):
