@@ -106,7 +106,7 @@ def test_the_pdf_view_makes_a_fixed_number_of_queries(
     bid = BidFactory(partners=["leicestershire", "northamptonshire"])
     DocumentFactory.create_batch(3, bid=bid)
     client.force_login(office_user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         assert client.get(pdf_url(bid)).status_code == 200
 
 

@@ -177,7 +177,7 @@ def test_the_list_makes_the_same_queries_however_many_documents(
     client, office_user, draft, django_assert_max_num_queries
 ):
     client.force_login(office_user)
-    with django_assert_max_num_queries(8) as one:
+    with django_assert_max_num_queries(5) as one:
         client.get(url("documents", draft))
     DocumentFactory.create_batch(5, bid=draft)
     with django_assert_max_num_queries(len(one.captured_queries)):

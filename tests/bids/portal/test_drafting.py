@@ -229,7 +229,7 @@ def test_start_lists_open_rounds_with_their_closing_dates(
     FundingRoundFactory(name="Closed round", closed=True)
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         response = client.get(url("start"))
 
     html = response.content.decode()
@@ -327,7 +327,7 @@ def test_task_list_shows_each_section_with_its_status(
 ):
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         response = client.get(url("task_list", draft))
 
     html = response.content.decode()
@@ -363,7 +363,7 @@ def test_task_list_marks_sections_completed(
     DocumentFactory(bid=complete_draft)
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         html = client.get(url("task_list", complete_draft)).content.decode()
 
     assert "You have completed 3 of 3 required sections." in html
@@ -391,7 +391,7 @@ def test_about_saves_the_answers_given_even_if_some_are_missing(
     client, office_user, draft, django_assert_max_num_queries
 ):
     client.force_login(office_user)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         assert client.get(url("about", draft)).status_code == 200
 
     response = client.post(
@@ -471,7 +471,7 @@ def test_involved_offers_the_forces_collaborations_and_the_other_forces(
     draft.partner_forces.add(force("leicestershire"))
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         response = client.get(url("involved", draft))
 
     html = response.content.decode()
@@ -629,7 +629,7 @@ def test_funding_has_a_box_for_each_year_of_the_round(
 ):
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         html = client.get(url("funding", draft)).content.decode()
 
     assert '<label class="govuk-label" for="id_amount_2027">\n  2027/28\n</label>' in html
@@ -740,7 +740,7 @@ def test_funding_refuses_bad_input_and_changes_nothing(client, office_user, draf
 
 def test_signoffs_save_names_and_dates(client, office_user, draft, django_assert_max_num_queries):
     client.force_login(office_user)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         assert client.get(url("signoffs", draft)).status_code == 200
 
     response = client.post(
@@ -855,7 +855,7 @@ def test_check_lists_what_is_missing_with_links_and_offers_no_submit(
 ):
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         response = client.get(url("check", draft))
 
     html = response.content.decode()
@@ -886,7 +886,7 @@ def test_check_shows_every_answer_and_the_documents(
     DocumentFactory(bid=complete_draft, original_name="business-case.pdf")
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         html = client.get(url("check", complete_draft)).content.decode()
 
     assert "You cannot submit this bid yet" not in html
@@ -958,7 +958,7 @@ def test_submitted_shows_the_confirmation_panel(
     services.bid_submit(bid=complete_draft, by=office_user)
     client.force_login(office_user)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         response = client.get(url("submitted", complete_draft))
 
     html = response.content.decode()

@@ -358,7 +358,7 @@ def _home_world(n: int):
         FundingRoundFactory()
 
 
-HOME_QUERIES = 13
+HOME_QUERIES = 11
 
 
 def test_home_queries_do_not_grow_with_bids(client, office_user, django_assert_max_num_queries):
@@ -549,7 +549,7 @@ def test_bid_page_queries_are_pinned(client, office_user, django_assert_max_num_
         ClarificationFactory(bid=bid, answer="Yes", answered_at=timezone.now())
         BidEventFactory(bid=bid, action=Action.PAYMENT_RECORDED, actor=office_user)
     client.force_login(office_user)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("portal:bid", args=[bid.reference])).status_code == 200
 
 
@@ -641,7 +641,7 @@ def test_a_partner_office_cannot_withdraw(client, partner_office_user):
 def test_withdraw_page_queries_are_pinned(client, office_user, django_assert_max_num_queries):
     bid = BidFactory(submitted=True)
     client.force_login(office_user)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         assert client.get(reverse("portal:withdraw", args=[bid.reference])).status_code == 200
 
 
@@ -739,7 +739,7 @@ def test_clarification_page_queries_are_pinned(client, office_user, django_asser
     bid, (question,) = _asked("Who pays?")
     client.force_login(office_user)
     url = reverse("portal:clarification_answer", args=[bid.reference, question.pk])
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         assert client.get(url).status_code == 200
 
 
@@ -814,7 +814,7 @@ def test_spend_page_queries_are_pinned(client, office_user, django_assert_max_nu
         for quarter in (1, 2, 3, 4):
             SpendReturnFactory(tranche=tranche, quarter=quarter)
     client.force_login(office_user)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("portal:spend", args=[bid.reference])).status_code == 200
 
 
@@ -976,7 +976,7 @@ def test_spend_return_page_queries_are_pinned(client, office_user, django_assert
     for quarter in (1, 2, 3):
         SpendReturnFactory(tranche=tranche, quarter=quarter)
     client.force_login(office_user)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         assert client.get(spend_url(tranche, 4)).status_code == 200
 
 

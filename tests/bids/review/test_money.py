@@ -467,7 +467,7 @@ def test_award_list_with_no_awards_says_so(client, analyst):
     assert "No award matches the filters" in text(response)
 
 
-AWARDS_LIST_QUERIES = 12
+AWARDS_LIST_QUERIES = 10
 
 
 @pytest.mark.parametrize("rows", [2, 30])
@@ -549,7 +549,7 @@ def test_award_page_warns_of_an_overspent_tranche(client, analyst):
     assert "2016/17 tranche Released Overspend" in page
 
 
-AWARD_PAGE_QUERIES = 10
+AWARD_PAGE_QUERIES = 8
 
 
 @pytest.mark.parametrize("size", [1, 4])
@@ -799,7 +799,7 @@ def test_queue_filters_by_round_and_force(client, analyst):
     assert len(response.context["spend_returns"]) == 2
 
 
-QUEUE_QUERIES = 9
+QUEUE_QUERIES = 7
 
 
 @pytest.mark.parametrize("rows", [1, 20])
@@ -909,7 +909,7 @@ def test_a_return_already_decided_is_read_only(client, analyst, status):
     assert money_events(award) == []
 
 
-VERIFY_PAGE_QUERIES = 7
+VERIFY_PAGE_QUERIES = 5
 
 
 @pytest.mark.parametrize("others", [0, 3])

@@ -245,11 +245,11 @@ def test_rounds_list_queries_do_not_grow_with_rounds(
 ):
     client.force_login(analyst)
     FundingRoundFactory()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(3):
         assert client.get(reverse("review:rounds")).status_code == 200
     for _ in range(8):
         BidFactory(round=FundingRoundFactory(), submitted=True)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(3):
         assert client.get(reverse("review:rounds")).status_code == 200
 
 
@@ -496,11 +496,11 @@ def test_moderation_page_queries_do_not_grow_with_reviews(
     review(bid, analyst, [3, 5])
     client.force_login(analyst)
     url = reverse("review:moderate", args=[bid.reference])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(6):
         assert client.get(url).status_code == 200
     for _ in range(5):
         review(bid, UserFactory(analyst=True), [4, 7])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(6):
         response = client.get(url)
     assert "Record the moderation" in text(response)
 
@@ -633,10 +633,10 @@ def test_funding_line_queries_do_not_grow_with_bids(
     add(1)
     client.force_login(analyst)
     url = reverse("review:funding_line", args=[funding_round.slug])
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(11):
         assert client.get(url).status_code == 200
     add(10)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(11):
         response = client.get(url, {"line": "4"})
     assert text(response).count("Funded within envelope") == 2
 
@@ -811,10 +811,11 @@ def test_panel_pack_queries_do_not_grow_with_bids(
     panel_world(funding_round, [analyst], 1)
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(17):
         assert client.get(url).status_code == 200
     panel_world(funding_round, [analyst, second_analyst], 6)
-    with django_assert_max_num_queries(20):
+    # The page kept from the first pack is used again: its fonts are read, one query more.
+    with django_assert_max_num_queries(18):
         response = client.get(url)
     assert page_count(response.content) == 1 + 1 + 7
 
@@ -1061,7 +1062,8 @@ def test_a_200_bid_panel_pack_is_fetched_in_constant_queries(
 ):
     _bulk_round(funding_round, [analyst, second_analyst], 200)
     client.force_login(analyst)
-    with django_assert_max_num_queries(20):
+    # The 200 pages laid out are kept in two inserts on SQLite, one on PostgreSQL (17 queries).
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
     assert response.status_code == 200
     # The cover, the ranked list over several pages, then one page a bid.
@@ -1422,9 +1424,9 @@ def test_batch_page_queries_do_not_grow_with_bids(
 ):
     ranked_round(funding_round)
     client.force_login(approver)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(6):
         assert client.get(batch_url(funding_round)).status_code == 200
     for n in range(10):
         recommended(funding_round, str(n), status=S.NOT_RECOMMENDED)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(6):
         assert client.get(batch_url(funding_round)).status_code == 200
