@@ -29,8 +29,10 @@ def answers(user) -> dict:
     ],
 )
 def test_one_query_reads_the_user_with_roles_and_office(
-    request, who, expected, django_assert_num_queries
+    db, request, who, expected, django_assert_num_queries
 ):
+    # ``db`` named here, so that the test is ordered with the other database tests: the user
+    # comes from a fixture looked up by name.
     person = request.getfixturevalue(who)
 
     with django_assert_num_queries(1):
