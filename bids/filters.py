@@ -235,8 +235,9 @@ class AllocationFilter(django_filters.FilterSet):
         ``form_class``, the filters' form; ``until``, when the next round's results are due to
         be published (the list of rounds and years then changes), or ``None``."""
         fields = self.form.fields
-        lists = {name: list(fields[name].queryset) for name in ("fund", "round", "region")}
-        lists["category"] = list(fields["category"].queryset)
+        lists = {
+            name: list(fields[name].queryset) for name in ("fund", "round", "region", "category")
+        }
         # The filter's queryset reads each force's region, which no list shows.
         lists["force"] = list(Force.objects.order_by("name").only("slug", "name", "region"))
         lists["financial_year"] = _published_years()

@@ -94,6 +94,17 @@ def status_tag_class(status) -> str:
     return f"govuk-tag govuk-tag--{colour}" if colour else "govuk-tag"
 
 
+def status_tag_html(status: str, label: str) -> SafeString:
+    """A bid status as its GOV.UK tag, ``label`` the status's name."""
+    return SafeString(f'<strong class="{status_tag_class(status)}">{escape(label)}</strong>')
+
+
+@register.filter
+def status_tag(bid) -> SafeString:
+    """A bid's status as its GOV.UK tag: ``{{ bid|status_tag }}``."""
+    return status_tag_html(bid.status, bid.get_status_display())
+
+
 # A dashboard row's allocation status → the colour of its tag: yellow when money set aside was
 # not allocated, red when more was allocated than set aside, green when the two agree.
 ALLOCATION_TAG_COLOURS = {"Under-allocated": "yellow", "Over-allocated": "red"}

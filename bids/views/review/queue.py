@@ -59,7 +59,7 @@ from bids.timeline import person_name
 from bids.views.review.base import AnalystMixin, CaseworkerMixin
 from forces.models import short_force_name
 from fundtracker.links import address_for_each
-from fundtracker.templatetags.govuk import gbp, status_tag_class
+from fundtracker.templatetags.govuk import gbp, status_tag_html
 
 PAGE_SIZE = 50
 # The filters of the panel, in its order: the search box, then a select for each of the others.
@@ -251,8 +251,8 @@ def rows_html(
             f'        <td class="govuk-table__cell">{category}</td>\n'
             '        <td class="govuk-table__cell govuk-table__cell--numeric'
             f' app-queue-table__nowrap">{escape(gbp(row.requested_total, False))}</td>\n'
-            f'        <td class="govuk-table__cell"><strong class="{status_tag_class(row.status)}">'
-            f"{escape(row.status_label)}</strong></td>\n"
+            f'        <td class="govuk-table__cell">{status_tag_html(row.status, row.status_label)}'
+            "</td>\n"
             f'        <td class="govuk-table__cell app-queue-table__nowrap">{submitted}</td>\n'
             f'        <td class="govuk-table__cell">{reviews}</td>\n'
             f'        <td class="govuk-table__cell">{conflict}</td>\n'
