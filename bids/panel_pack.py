@@ -13,7 +13,7 @@ cover and the ranked list, which change whenever any bid's score or the envelope
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -138,26 +138,40 @@ def pack_pdf(
     }
     joined = join(parts, footer=footer, request=request, font_files=font_files)
     keep(
-        (page.bid_id, page.withheld, page.digest, joined.laid_out[index])
-        for index, page in enumerate(pages, start=1 + len(ranked))
-        if index in joined.laid_out
+        (
+            (page.bid_id, page.withheld, page.digest, joined.laid_out[index])
+            for index, page in enumerate(pages, start=1 + len(ranked))
+            if index in joined.laid_out
+        ),
+        font_files=joined.font_files,
+        stored=font_files.keys(),
     )
     return joined.pdf
 
 
-def keep(pages: Iterable[tuple[int, bool, str, LaidOut]]) -> None:
+def keep(
+    pages: Iterable[tuple[int, bool, str, LaidOut]],
+    *,
+    font_files: Mapping[str, bytes] | None = None,
+    stored: Collection[str] = (),
+) -> None:
     """Keep bids' pages laid out, ``(bid id, withheld, digest, laid out)``, in place of any
-    earlier page of the same bid, and the whole fonts they were set in."""
+    earlier page of the same bid, and the whole fonts they were set in, but those ``stored``
+    already. A font's file comes with the first page laid out in it, or from ``font_files``
+    (a joined document's, whose other parts may have been sent it)."""
     pages = list(pages)
     if not pages:
         return
-    files = {}
+    files = dict(font_files or {})
     for *_, laid_out in pages:
         files.update(laid_out.font_files)
-    PdfFontFile.objects.bulk_create(
-        [PdfFontFile(digest=digest, data=data) for digest, data in files.items()],
-        ignore_conflicts=True,
-    )
+    needed = {digest for *_, laid_out in pages for digest in laid_out.fonts.values()}
+    new = sorted((needed - set(stored)) & files.keys())
+    if new:
+        PdfFontFile.objects.bulk_create(
+            [PdfFontFile(digest=digest, data=files[digest]) for digest in new],
+            ignore_conflicts=True,
+        )
     PanelPackPage.objects.bulk_create(
         [
             PanelPackPage(

@@ -108,10 +108,14 @@ class Part:
 
 @dataclass(frozen=True)
 class Joined:
-    """A joined document, and the parts it laid out, by their place among the parts given."""
+    """A joined document, the parts it laid out, by their place among the parts given, and
+    the whole fonts it had by digest (those given, and those its parts were sent back with: a
+    worker sends a font with the first part it lays out in it, which may not be the part that
+    is kept)."""
 
     pdf: bytes
     laid_out: dict[int, LaidOut]
+    font_files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 def join(
@@ -175,7 +179,7 @@ def join(
     if whole_fonts:
         files.update(footer_laid_out.font_files)
     joined.set_footer(footer_laid_out, files)
-    return Joined(joined.finish(), laid_out)
+    return Joined(joined.finish(), laid_out, files)
 
 
 # One font configuration for all the parts a process lays out: a new one for each document

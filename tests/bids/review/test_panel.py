@@ -26,6 +26,7 @@ from bids.models import (
     FundingLine,
     FundingRound,
     PanelPackPage,
+    PdfFontFile,
     Review,
     Score,
     Tranche,
@@ -811,10 +812,11 @@ def test_panel_pack_queries_do_not_grow_with_bids(
     panel_world(funding_round, [analyst], 1)
     client.force_login(analyst)
     url = reverse("review:panel_pack", args=[funding_round.slug])
-    with django_assert_max_num_queries(17):
+    # The page laid out is kept, with the whole fonts it was set in.
+    with django_assert_max_num_queries(18):
         assert client.get(url).status_code == 200
     panel_world(funding_round, [analyst, second_analyst], 6)
-    # The page kept from the first pack is used again: its fonts are read, one query more.
+    # The page kept from the first pack is used again: its fonts are read, not kept again.
     with django_assert_max_num_queries(18):
         response = client.get(url)
     assert page_count(response.content) == 1 + 1 + 7
@@ -1009,6 +1011,21 @@ def test_a_pack_embeds_each_whole_font_once_for_all_its_pages(client, analyst, f
     assert len(files) == len(names)
 
 
+def test_the_whole_fonts_of_every_kept_page_are_kept(client, analyst, funding_round):
+    # The pages are laid out side by side with the cover, ranked list and footer: a font comes
+    # back with the first part a worker lays out in it, which is often not a bid's page.
+    panel_world(funding_round, [analyst], 3)
+    client.force_login(analyst)
+
+    client.get(reverse("review:panel_pack", args=[funding_round.slug]))
+
+    kept = PanelPackPage.objects.all()
+    assert len(kept) == 3
+    needed = {digest for page in kept for digest in page.fonts.values()}
+    assert needed
+    assert needed <= set(PdfFontFile.objects.values_list("digest", flat=True))
+
+
 def _bulk_round(funding_round, reviewers, count: int) -> None:
     """``count`` recommended bids with two reviews each, written in bulk."""
     crits = criteria(funding_round)
@@ -1062,8 +1079,9 @@ def test_a_200_bid_panel_pack_is_fetched_in_constant_queries(
 ):
     _bulk_round(funding_round, [analyst, second_analyst], 200)
     client.force_login(analyst)
-    # The 200 pages laid out are kept in two inserts on SQLite, one on PostgreSQL (17 queries).
-    with django_assert_max_num_queries(18):
+    # The 200 pages laid out are kept in two inserts on SQLite, one on PostgreSQL (18 queries),
+    # and their whole fonts in one.
+    with django_assert_max_num_queries(19):
         response = client.get(reverse("review:panel_pack", args=[funding_round.slug]))
     assert response.status_code == 200
     # The cover, the ranked list over several pages, then one page a bid.
